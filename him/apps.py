@@ -1,0 +1,42 @@
+from django.apps import AppConfig
+
+
+class HimConfig(AppConfig):
+    name = "him"
+    verbose_name = "HIM platform"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from him import reports, signals  # noqa: F401  (connect receivers, register reports)
+
+        reports.register_builtin()
+
+        from him import navigation as nav
+
+        nav.register(
+            nav.NavItem(
+                "Access trail",
+                "trail:accessevent-list",
+                "him.view_accessevent",
+                "Who touched which record, when, from where.",
+                order=80,
+            )
+        )
+        nav.register(
+            nav.NavItem(
+                "Reports",
+                "reports:reportrun-list",
+                "him.add_reportrun",
+                "Run reports in the background; download CSV, XLSX or PDF.",
+                order=90,
+            )
+        )
+        nav.register(
+            nav.NavItem(
+                "Users and roles",
+                "admin:him_user_changelist",
+                "him.change_user",
+                "Grant roles and facilities; every change is in the trail.",
+                order=95,
+            )
+        )

@@ -1,0 +1,2 @@
+def register_builtin() -> None:
+    """Registered by the report engine (being written)."""

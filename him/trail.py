@@ -1,0 +1,225 @@
+"""Writing and verifying the access trail.
+
+The chain: each AccessEvent's MAC is HMAC-SHA256(TRAIL_KEY, canonical content
+plus the previous row's MAC). Appending takes a lock only for the few statements
+of the insert itself (a PostgreSQL transaction-level advisory lock; on SQLite the
+IMMEDIATE write lock), never for the length of the request that caused it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from him import context
+from him.models import AccessEvent
+
+Action = AccessEvent.Action
+Outcome = AccessEvent.Outcome
+
+GENESIS = "0" * 64
+# Any fixed number: the advisory lock that orders appends to the chain.
+_CHAIN_LOCK_ID = 0x48494D5452  # "HIMTR"
+
+_CONTENT_FIELDS = (
+    "at",
+    "user_id",
+    "username",
+    "role",
+    "action",
+    "object_type",
+    "object_id",
+    "patient_id",
+    "facility_id",
+    "ip",
+    "user_agent",
+    "request_id",
+    "outcome",
+    "reason",
+    "detail",
+)
+
+
+def _format_at(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical(values: dict, prev_mac: str) -> bytes:
+    """The exact bytes the MAC covers; stable across databases and versions."""
+    payload = {name: values.get(name) for name in _CONTENT_FIELDS}
+    payload["at"] = _format_at(payload["at"])
+    for name in ("user_id", "patient_id", "facility_id"):
+        if payload[name] is not None:
+            payload[name] = int(payload[name])
+    for name in _CONTENT_FIELDS:
+        if payload[name] is None and name not in ("user_id", "patient_id", "facility_id"):
+            payload[name] = ""
+    payload["prev"] = prev_mac
+    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+
+
+def compute_mac(values: dict, prev_mac: str, key: bytes | None = None) -> str:
+    key = key if key is not None else settings.TRAIL_KEY.encode()
+    return hmac.new(key, canonical(values, prev_mac), hashlib.sha256).hexdigest()
+
+
+def object_label(obj) -> tuple[str, str]:
+    if obj is None:
+        return "", ""
+    meta = obj._meta
+    public = getattr(obj, "public_ref", None)
+    return f"{meta.app_label}.{meta.model_name}", str(public if public is not None else obj.pk)
+
+
+def _lock_chain() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
+    # SQLite: the transaction began IMMEDIATE (settings), so it holds the write lock.
+
+
+def _append(values: dict) -> AccessEvent:
+    with transaction.atomic():
+        _lock_chain()
+        last = AccessEvent.objects.order_by("-seq").values_list("seq", "mac").first()
+        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        event = AccessEvent(seq=seq, prev_mac=prev, mac=compute_mac(values, prev), **values)
+        event.save(force_insert=True)
+    return event
+
+
+def record(
+    action: str,
+    *,
+    obj=None,
+    object_type: str = "",
+    object_id: str = "",
+    patient_id: int | None = None,
+    facility_id: int | None = None,
+    outcome: str = Outcome.SUCCESS,
+    reason: str = "",
+    detail: dict | None = None,
+    user=None,
+    username: str = "",
+) -> AccessEvent | None:
+    """Append one event to the trail, attributed from the request context.
+
+    ``user``/``username`` override the context (sign-in events happen before
+    the request has a user). Patient and facility are taken from ``obj`` via
+    the access policy's paths when not given.
+    """
+    if not settings.TRAIL_ENABLED:
+        return None
+    from him import policy
+
+    ctx = context.current()
+    if obj is not None:
+        otype, oid = object_label(obj)
+        object_type = object_type or otype
+        object_id = object_id or oid
+        if patient_id is None:
+            patient_id = policy.patient_id_of(obj)
+        if facility_id is None:
+            facility_id = policy.facility_id_of(obj)
+    if user is not None and getattr(user, "is_authenticated", False):
+        user_id, name, role = user.pk, user.get_username(), getattr(user, "role_label", "")
+    elif username:
+        user_id, name, role = None, username, ""
+    else:
+        user_id, name, role = ctx.user_id, ctx.username, ctx.role
+    values = {
+        "at": timezone.now(),
+        "user_id": user_id,
+        "username": name[:150],
+        "role": role[:300],
+        "action": str(action),
+        "object_type": object_type[:100],
+        "object_id": str(object_id)[:64],
+        "patient_id": patient_id,
+        "facility_id": facility_id,
+        "ip": ctx.ip[:45],
+        "user_agent": ctx.user_agent[:400],
+        "request_id": ctx.request_id,
+        "outcome": str(outcome),
+        "reason": reason or "",
+        "detail": orjson.dumps(detail, option=orjson.OPT_SORT_KEYS).decode() if detail else "",
+    }
+    return _append(values)
+
+
+# Verification ------------------------------------------------------------------------
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    checked: int
+    problem: str = ""  # altered, missing, reordered
+    seq: int | None = None
+    message: str = ""
+
+
+_VERIFY_FIELDS = ("seq", *_CONTENT_FIELDS, "prev_mac", "mac")
+
+
+def _rows(chunk_size: int) -> Iterator[tuple]:
+    qs = AccessEvent.objects.order_by("seq").values_list(*_VERIFY_FIELDS)
+    return qs.iterator(chunk_size=chunk_size)
+
+
+def verify(rows: Iterable[tuple] | None = None, *, chunk_size: int = 5000) -> VerifyResult:
+    """Walk the chain in order and name the first row that breaks it.
+
+    - altered: the row's MAC does not match its own content (content, prev_mac
+      or mac was changed);
+    - reordered: the row is intact but the row it follows sits elsewhere;
+    - missing: the row is intact but the row it follows is gone.
+    """
+    key = settings.TRAIL_KEY.encode()
+    digest = hashlib.sha256
+    prev = GENESIS
+    checked = 0
+    names = _CONTENT_FIELDS
+    for row in rows if rows is not None else _rows(chunk_size):
+        seq = row[0]
+        values = dict(zip(names, row[1 : 1 + len(names)], strict=True))
+        prev_mac, mac = row[-2], row[-1]
+        expected = hmac.new(key, canonical(values, prev_mac), digest).hexdigest()
+        if not hmac.compare_digest(expected, mac):
+            return VerifyResult(
+                False,
+                checked,
+                "altered",
+                seq,
+                f"Row seq={seq} was altered: its MAC does not match its content.",
+            )
+        if prev_mac != prev:
+            elsewhere = (
+                AccessEvent.objects.filter(mac=prev_mac).values_list("seq", flat=True).first()
+            )
+            if elsewhere is not None:
+                return VerifyResult(
+                    False,
+                    checked,
+                    "reordered",
+                    seq,
+                    f"Row seq={seq} is out of order: it was written after row seq={elsewhere}.",
+                )
+            return VerifyResult(
+                False,
+                checked,
+                "missing",
+                seq,
+                f"Row(s) missing before seq={seq}: the row it was chained to is gone.",
+            )
+        prev = mac
+        checked += 1
+    return VerifyResult(True, checked, message=f"Trail intact: {checked} rows verified.")

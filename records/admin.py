@@ -1,0 +1,1 @@
+# Patients are kept through the records screens (policy + trail), not the admin.

@@ -1,0 +1,10 @@
+from rest_framework.routers import SimpleRouter
+
+from records.api.views import PatientViewSet
+
+app_name = "records-api"
+
+router = SimpleRouter()
+router.register("patients", PatientViewSet, basename="patient")
+
+urlpatterns = router.urls
