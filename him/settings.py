@@ -302,3 +302,5 @@ LOGGING = {
 
 # Write the trail? Only the benchmark turns it off, to measure its cost.
 TRAIL_ENABLED = env.bool("TRAIL_ENABLED", default=True)
+# Independent chains the trail is split into (see him.models.trail.AccessEvent).
+TRAIL_LANES = env.int("TRAIL_LANES", default=16)

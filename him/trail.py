@@ -1,15 +1,20 @@
 """Writing and verifying the access trail.
 
 The chain: each AccessEvent's MAC is HMAC-SHA256(TRAIL_KEY, canonical content
-plus the previous row's MAC). Appending takes a lock only for the few statements
-of the insert itself (a PostgreSQL transaction-level advisory lock; on SQLite the
-IMMEDIATE write lock), never for the length of the request that caused it.
+plus the previous row's MAC in its lane). Appending locks only the writer's lane
+(a PostgreSQL transaction-level advisory lock keyed by lane; on SQLite the
+IMMEDIATE write lock) and only for the few statements of the insert, never for
+the length of the request that caused it. Each process writes to its own lane
+(process id modulo TRAIL_LANES), so concurrent workers do not queue on one lock:
+a single global lock made a worker preempted while holding it stall all others
+(measured in bench/trail.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +32,7 @@ Outcome = AccessEvent.Outcome
 
 GENESIS = "0" * 64
 # Any fixed number: the advisory lock that orders appends to the chain.
-_CHAIN_LOCK_ID = 0x48494D5452  # "HIMTR"
+_CHAIN_LOCK_ID = 0x48494D54  # "HIMT"; int4, with the lane as second key
 
 _CONTENT_FIELDS = (
     "at",
@@ -60,7 +65,11 @@ def canonical(values: dict, prev_mac: str) -> bytes:
         if payload[name] is not None:
             payload[name] = int(payload[name])
     for name in _CONTENT_FIELDS:
-        if payload[name] is None and name not in ("user_id", "patient_id", "facility_id"):
+        if payload[name] is None and name not in (
+            "user_id",
+            "patient_id",
+            "facility_id",
+        ):
             payload[name] = ""
     payload["prev"] = prev_mac
     return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
@@ -76,22 +85,42 @@ def object_label(obj) -> tuple[str, str]:
         return "", ""
     meta = obj._meta
     public = getattr(obj, "public_ref", None)
-    return f"{meta.app_label}.{meta.model_name}", str(public if public is not None else obj.pk)
+    return f"{meta.app_label}.{meta.model_name}", str(
+        public if public is not None else obj.pk
+    )
 
 
-def _lock_chain() -> None:
+def current_lane() -> int:
+    return os.getpid() % max(1, settings.TRAIL_LANES)
+
+
+def _lock_lane(lane: int) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [_CHAIN_LOCK_ID, lane]
+            )
     # SQLite: the transaction began IMMEDIATE (settings), so it holds the write lock.
 
 
 def _append(values: dict) -> AccessEvent:
+    lane = current_lane()
     with transaction.atomic():
-        _lock_chain()
-        last = AccessEvent.objects.order_by("-seq").values_list("seq", "mac").first()
-        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-        event = AccessEvent(seq=seq, prev_mac=prev, mac=compute_mac(values, prev), **values)
+        _lock_lane(lane)
+        last = (
+            AccessEvent.objects.filter(lane=lane)
+            .order_by("-lane_seq")
+            .values_list("lane_seq", "mac")
+            .first()
+        )
+        position, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        event = AccessEvent(
+            lane=lane,
+            lane_seq=position,
+            prev_mac=prev,
+            mac=compute_mac(values, prev),
+            **values,
+        )
         event.save(force_insert=True)
     return event
 
@@ -130,7 +159,11 @@ def record(
         if facility_id is None:
             facility_id = policy.facility_id_of(obj)
     if user is not None and getattr(user, "is_authenticated", False):
-        user_id, name, role = user.pk, user.get_username(), getattr(user, "role_label", "")
+        user_id, name, role = (
+            user.pk,
+            user.get_username(),
+            getattr(user, "role_label", ""),
+        )
     elif username:
         user_id, name, role = None, username, ""
     else:
@@ -150,7 +183,9 @@ def record(
         "request_id": ctx.request_id,
         "outcome": str(outcome),
         "reason": reason or "",
-        "detail": orjson.dumps(detail, option=orjson.OPT_SORT_KEYS).decode() if detail else "",
+        "detail": orjson.dumps(detail, option=orjson.OPT_SORT_KEYS).decode()
+        if detail
+        else "",
     }
     return _append(values)
 
@@ -167,30 +202,39 @@ class VerifyResult:
     message: str = ""
 
 
-_VERIFY_FIELDS = ("seq", *_CONTENT_FIELDS, "prev_mac", "mac")
+_VERIFY_FIELDS = ("seq", "lane", "lane_seq", *_CONTENT_FIELDS, "prev_mac", "mac")
 
 
 def _rows(chunk_size: int) -> Iterator[tuple]:
-    qs = AccessEvent.objects.order_by("seq").values_list(*_VERIFY_FIELDS)
+    qs = AccessEvent.objects.order_by("lane", "lane_seq").values_list(*_VERIFY_FIELDS)
     return qs.iterator(chunk_size=chunk_size)
 
 
-def verify(rows: Iterable[tuple] | None = None, *, chunk_size: int = 5000) -> VerifyResult:
-    """Walk the chain in order and name the first row that breaks it.
+def verify(
+    rows: Iterable[tuple] | None = None, *, chunk_size: int = 5000
+) -> VerifyResult:
+    """Walk each lane's chain in order and name the first row that breaks it.
 
     - altered: the row's MAC does not match its own content (content, prev_mac
       or mac was changed);
-    - reordered: the row is intact but the row it follows sits elsewhere;
+    - reordered: the row is intact but the row it follows sits elsewhere, or
+      its global ``seq`` runs backwards within its lane;
     - missing: the row is intact but the row it follows is gone.
+    Lanes are walked one after another; the first break found is reported.
     """
     key = settings.TRAIL_KEY.encode()
     digest = hashlib.sha256
-    prev = GENESIS
-    checked = 0
     names = _CONTENT_FIELDS
+    width = len(names)
+    lane = None
+    prev = GENESIS
+    prev_seq = 0
+    checked = 0
     for row in rows if rows is not None else _rows(chunk_size):
-        seq = row[0]
-        values = dict(zip(names, row[1 : 1 + len(names)], strict=True))
+        seq, row_lane = row[0], row[1]
+        if row_lane != lane:
+            lane, prev, prev_seq = row_lane, GENESIS, 0
+        values = dict(zip(names, row[3 : 3 + width], strict=True))
         prev_mac, mac = row[-2], row[-1]
         expected = hmac.new(key, canonical(values, prev_mac), digest).hexdigest()
         if not hmac.compare_digest(expected, mac):
@@ -203,7 +247,9 @@ def verify(rows: Iterable[tuple] | None = None, *, chunk_size: int = 5000) -> Ve
             )
         if prev_mac != prev:
             elsewhere = (
-                AccessEvent.objects.filter(mac=prev_mac).values_list("seq", flat=True).first()
+                AccessEvent.objects.filter(mac=prev_mac)
+                .values_list("seq", flat=True)
+                .first()
             )
             if elsewhere is not None:
                 return VerifyResult(
@@ -220,6 +266,17 @@ def verify(rows: Iterable[tuple] | None = None, *, chunk_size: int = 5000) -> Ve
                 seq,
                 f"Row(s) missing before seq={seq}: the row it was chained to is gone.",
             )
+        if seq <= prev_seq:
+            return VerifyResult(
+                False,
+                checked,
+                "reordered",
+                seq,
+                f"Row seq={seq} is out of order: it was written after row seq={prev_seq}.",
+            )
         prev = mac
+        prev_seq = seq
         checked += 1
-    return VerifyResult(True, checked, message=f"Trail intact: {checked} rows verified.")
+    return VerifyResult(
+        True, checked, message=f"Trail intact: {checked} rows verified."
+    )

@@ -11,9 +11,15 @@ class AccessEvent(models.Model):
 
     Append-only (database triggers refuse UPDATE and DELETE) and chained: each
     row's ``mac`` is HMAC-SHA256, under a key kept outside the database, over
-    the row's content and ``prev_mac``, the MAC of the row before it. ``seq``
-    is the row's place in the chain. User, patient and facility are plain
-    numbers, not foreign keys: the trail outlives the rows it names.
+    the row's content and ``prev_mac``, the MAC of the row before it in the
+    same lane. User, patient and facility are plain numbers, not foreign keys:
+    the trail outlives the rows it names.
+
+    Lanes: writers (processes) append to one of settings.TRAIL_LANES chains,
+    chosen by process id, so concurrent workers never queue on one lock.
+    ``lane_seq`` is the row's place in its lane's chain; ``seq`` is the global
+    insertion order, allocated under the lane's lock, so within a lane it rises
+    with ``lane_seq`` and verification also catches a row moved in ``seq``.
     """
 
     class Action(models.TextChoices):
@@ -40,7 +46,9 @@ class AccessEvent(models.Model):
         NOT_FOUND = "not_found", "Not found"
         FAILURE = "failure", "Failure"
 
-    seq = models.BigIntegerField(primary_key=True)
+    seq = models.BigAutoField(primary_key=True)
+    lane = models.PositiveSmallIntegerField(default=0)
+    lane_seq = models.BigIntegerField()
     at = models.DateTimeField(db_index=True)
     user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     username = models.CharField(max_length=150, blank=True)
@@ -53,9 +61,13 @@ class AccessEvent(models.Model):
     ip = models.CharField(max_length=45, blank=True)
     user_agent = models.CharField(max_length=400, blank=True)
     request_id = models.CharField(max_length=36, blank=True)
-    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.SUCCESS)
+    outcome = models.CharField(
+        max_length=12, choices=Outcome.choices, default=Outcome.SUCCESS
+    )
     reason = models.TextField(blank=True)
-    detail = models.TextField(blank=True, help_text="Canonical JSON: what was shown or changed")
+    detail = models.TextField(
+        blank=True, help_text="Canonical JSON: what was shown or changed"
+    )
     prev_mac = models.CharField(max_length=64)
     mac = models.CharField(max_length=64, unique=True)
 
@@ -63,7 +75,16 @@ class AccessEvent(models.Model):
 
     class Meta:
         ordering = ["-seq"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="him_trail_object_idx")]
+        indexes = [
+            models.Index(
+                fields=["object_type", "object_id"], name="him_trail_object_idx"
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lane", "lane_seq"], name="him_trail_lane_position"
+            )
+        ]
         permissions = [("export_accessevent", "Can export the access trail")]
 
     def __str__(self) -> str:
@@ -74,4 +95,6 @@ class AccessEvent(models.Model):
         """Events of the user's facilities, and those tied to no facility (sign-ins)."""
         from him.policy import facility_ids
 
-        return queryset.filter(Q(facility_id__isnull=True) | Q(facility_id__in=facility_ids(user)))
+        return queryset.filter(
+            Q(facility_id__isnull=True) | Q(facility_id__in=facility_ids(user))
+        )
