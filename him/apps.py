@@ -11,6 +11,13 @@ class HimConfig(AppConfig):
 
         reports.register_builtin()
 
+        from django.db.models.signals import post_migrate
+
+        from him import trail
+
+        # A flush (tests) or migration may empty the trail: drop cached chain heads.
+        post_migrate.connect(trail.forget_heads, dispatch_uid="him-trail-forget-heads")
+
         from him import navigation as nav
 
         nav.register(

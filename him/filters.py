@@ -13,7 +13,9 @@ class AccessEventFilterSet(django_filters.FilterSet):
     """
 
     user = django_filters.CharFilter(field_name="username", lookup_expr="iexact", label="User")
-    patient = django_filters.NumberFilter(field_name="patient_id", label="Patient id")
+    patient = django_filters.CharFilter(
+        method="filter_patient", label="Patient (enterprise id, MRN or id)"
+    )
     action = django_filters.MultipleChoiceFilter(
         choices=AccessEvent.Action.choices, widget=forms.CheckboxSelectMultiple
     )
@@ -21,11 +23,15 @@ class AccessEventFilterSet(django_filters.FilterSet):
     object_id = django_filters.CharFilter(lookup_expr="iexact", label="Object id")
     outcome = django_filters.ChoiceFilter(choices=AccessEvent.Outcome.choices)
     date_from = django_filters.DateFilter(
-        field_name="at", lookup_expr="date__gte", label="From (date)",
+        field_name="at",
+        lookup_expr="date__gte",
+        label="From (date)",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = django_filters.DateFilter(
-        field_name="at", lookup_expr="date__lte", label="To (date, inclusive)",
+        field_name="at",
+        lookup_expr="date__lte",
+        label="To (date, inclusive)",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     sort = django_filters.OrderingFilter(
@@ -36,6 +42,11 @@ class AccessEventFilterSet(django_filters.FilterSet):
     class Meta:
         model = AccessEvent
         fields = ["user", "patient", "action", "object_type", "object_id", "outcome"]
+
+    def filter_patient(self, queryset, name, value):
+        from him import patients
+
+        return queryset.filter(patient_id__in=patients.resolve(value))
 
     def filter_queryset(self, queryset):
         data = self.form.cleaned_data

@@ -10,7 +10,8 @@ import time
 
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.contrib.auth.models import Group
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from him import context, policy, trail
@@ -137,7 +138,19 @@ def _on_group_grant(sender, instance, created, **kwargs):
 
 @receiver(post_delete, sender=FacilityGroupObjectPermission)
 def _on_group_grant_removed(sender, instance, **kwargs):
-    _privilege("auth.group", instance.group_id, "facility removed from role", _grant_detail(instance))
+    _privilege(
+        "auth.group", instance.group_id, "facility removed from role", _grant_detail(instance)
+    )
+
+
+_FLAGS = ("is_active", "is_staff", "is_superuser")
+
+
+@receiver(pre_save, sender=User)
+def _remember_flags(sender, instance, **kwargs):
+    if instance.pk:
+        old = User.objects.filter(pk=instance.pk).values(*_FLAGS).first()
+        instance._him_old_flags = old
 
 
 @receiver(post_save, sender=User)
@@ -146,3 +159,27 @@ def _on_user_saved(sender, instance, created, update_fields=None, **kwargs):
         return
     if created:
         _privilege("him.user", instance.pk, "user created", {"username": instance.username})
+        return
+    old = getattr(instance, "_him_old_flags", None) or {}
+    for flag in _FLAGS:
+        if flag in old and old[flag] != getattr(instance, flag):
+            _privilege(
+                "him.user",
+                instance.pk,
+                f"{flag} set to {getattr(instance, flag)}",
+                {"flag": flag, "from": old[flag], "to": getattr(instance, flag)},
+            )
+
+
+@receiver(m2m_changed, sender=Group.permissions.through)
+def _on_role_permissions_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
+    if action not in ("post_add", "post_remove", "pre_clear") or reverse:
+        return
+    verb = "permission granted to role" if action == "post_add" else "permission removed from role"
+    codes = (
+        list(instance.permissions.values_list("codename", flat=True))
+        if action == "pre_clear"
+        else list(model.objects.filter(pk__in=pk_set or []).values_list("codename", flat=True))
+    )
+    for code in codes:
+        _privilege("auth.group", instance.pk, verb, {"role": instance.name, "permission": code})

@@ -1,12 +1,11 @@
 """Writing and verifying the access trail.
 
 The chain: each AccessEvent's MAC is HMAC-SHA256(TRAIL_KEY, canonical content
-plus the previous row's MAC in its lane). Appending locks only the writer's lane
-(a PostgreSQL transaction-level advisory lock keyed by lane; on SQLite the
-IMMEDIATE write lock) and only for the few statements of the insert, never for
-the length of the request that caused it. Each process writes to its own lane
-(process id modulo TRAIL_LANES), so concurrent workers do not queue on one lock:
-a single global lock made a worker preempted while holding it stall all others
+plus the previous row's MAC in its lane). Each process writes to its own lane
+(process id modulo TRAIL_LANES), and an append is normally a single INSERT that
+the unique (lane, lane_seq) constraint orders (see ``_append``): no lock is held
+across a request, and workers do not queue behind one another. A first design
+with one global lock let a worker preempted while holding it stall all others
 (measured in bench/trail.py).
 """
 
@@ -15,13 +14,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from him import context
@@ -85,44 +85,114 @@ def object_label(obj) -> tuple[str, str]:
         return "", ""
     meta = obj._meta
     public = getattr(obj, "public_ref", None)
-    return f"{meta.app_label}.{meta.model_name}", str(
-        public if public is not None else obj.pk
-    )
+    return f"{meta.app_label}.{meta.model_name}", str(public if public is not None else obj.pk)
 
 
 def current_lane() -> int:
     return os.getpid() % max(1, settings.TRAIL_LANES)
 
 
+class _Heads(threading.local):
+    """Per thread: the last (position, mac) this thread saw committed in a lane.
+
+    ``generation`` lets ``forget_heads`` (after a table flush) invalidate the
+    caches of every thread at once.
+    """
+
+    def __init__(self) -> None:
+        self.heads: dict[int, tuple[int, str]] = {}
+        self.generation = 0
+
+
+_heads = _Heads()
+_generation = 0
+_OPTIMISTIC_TRIES = 4
+_MAX_TRIES = 100
+
+
+def forget_heads(**kwargs) -> None:
+    global _generation
+    _generation += 1
+
+
+def _cached_head(lane: int) -> tuple[int, str] | None:
+    if _heads.generation != _generation:
+        _heads.heads = {}
+        _heads.generation = _generation
+    return _heads.heads.get(lane)
+
+
+def _remember_head(lane: int, position: int, mac: str, generation: int) -> None:
+    if generation == _generation and _heads.generation == generation:
+        _heads.heads[lane] = (position, mac)
+
+
+def _load_head(lane: int) -> tuple[int, str]:
+    last = (
+        AccessEvent.objects.filter(lane=lane)
+        .order_by("-lane_seq")
+        .values_list("lane_seq", "mac")
+        .first()
+    )
+    return (last[0], last[1]) if last else (0, GENESIS)
+
+
 def _lock_lane(lane: int) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", [_CHAIN_LOCK_ID, lane]
-            )
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_CHAIN_LOCK_ID, lane])
     # SQLite: the transaction began IMMEDIATE (settings), so it holds the write lock.
 
 
+def _build(values: dict, lane: int, head: tuple[int, str]) -> AccessEvent:
+    position, prev = head[0] + 1, head[1]
+    return AccessEvent(
+        lane=lane, lane_seq=position, prev_mac=prev, mac=compute_mac(values, prev), **values
+    )
+
+
 def _append(values: dict) -> AccessEvent:
+    """Append to this process's lane.
+
+    The usual path is one INSERT: the thread remembers its lane's head, and the
+    unique (lane, lane_seq) constraint refuses the row if another writer took
+    that place first; then the head is read again and the insert retried. The
+    head is remembered only once the row is committed, so a row rolled back
+    with its transaction is never chained to. After repeated conflicts (many
+    threads of one process) the lane is also locked, so they take turns.
+    """
     lane = current_lane()
-    with transaction.atomic():
-        _lock_lane(lane)
-        last = (
-            AccessEvent.objects.filter(lane=lane)
-            .order_by("-lane_seq")
-            .values_list("lane_seq", "mac")
-            .first()
-        )
-        position, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-        event = AccessEvent(
-            lane=lane,
-            lane_seq=position,
-            prev_mac=prev,
-            mac=compute_mac(values, prev),
-            **values,
-        )
-        event.save(force_insert=True)
-    return event
+    generation = _generation
+    for attempt in range(_MAX_TRIES):
+        locked = attempt >= _OPTIMISTIC_TRIES
+        try:
+            if locked or connection.in_atomic_block:
+                # A transaction (or a savepoint inside the caller's): a conflict spoils nothing.
+                with transaction.atomic():
+                    if locked:
+                        _lock_lane(lane)
+                    head = _load_head(lane) if locked else _cached_head(lane) or _load_head(lane)
+                    event = _build(values, lane, head)
+                    event.save(force_insert=True)
+            else:
+                event = _build(values, lane, _cached_head(lane) or _load_head(lane))
+                event.save(force_insert=True)  # autocommit: one round trip
+        except IntegrityError:
+            _heads.heads.pop(lane, None)
+            continue
+        _after_commit(lane, event, generation)
+        return event
+    raise RuntimeError(f"could not append to access trail lane {lane} after {_MAX_TRIES} tries")
+
+
+def _after_commit(lane: int, event: AccessEvent, generation: int) -> None:
+    def remember():
+        _remember_head(lane, event.lane_seq, event.mac, generation)
+
+    if connection.in_atomic_block:
+        transaction.on_commit(remember)
+    else:
+        remember()
 
 
 def record(
@@ -183,9 +253,7 @@ def record(
         "request_id": ctx.request_id,
         "outcome": str(outcome),
         "reason": reason or "",
-        "detail": orjson.dumps(detail, option=orjson.OPT_SORT_KEYS).decode()
-        if detail
-        else "",
+        "detail": orjson.dumps(detail, option=orjson.OPT_SORT_KEYS).decode() if detail else "",
     }
     return _append(values)
 
@@ -210,9 +278,7 @@ def _rows(chunk_size: int) -> Iterator[tuple]:
     return qs.iterator(chunk_size=chunk_size)
 
 
-def verify(
-    rows: Iterable[tuple] | None = None, *, chunk_size: int = 5000
-) -> VerifyResult:
+def verify(rows: Iterable[tuple] | None = None, *, chunk_size: int = 5000) -> VerifyResult:
     """Walk each lane's chain in order and name the first row that breaks it.
 
     - altered: the row's MAC does not match its own content (content, prev_mac
@@ -247,9 +313,7 @@ def verify(
             )
         if prev_mac != prev:
             elsewhere = (
-                AccessEvent.objects.filter(mac=prev_mac)
-                .values_list("seq", flat=True)
-                .first()
+                AccessEvent.objects.filter(mac=prev_mac).values_list("seq", flat=True).first()
             )
             if elsewhere is not None:
                 return VerifyResult(
@@ -277,6 +341,4 @@ def verify(
         prev = mac
         prev_seq = seq
         checked += 1
-    return VerifyResult(
-        True, checked, message=f"Trail intact: {checked} rows verified."
-    )
+    return VerifyResult(True, checked, message=f"Trail intact: {checked} rows verified.")

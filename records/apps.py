@@ -7,7 +7,9 @@ class RecordsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from him import navigation
+        from him import navigation, patients
+
+        patients.register(resolve=_resolve_patient, label=_label_patients)
 
         navigation.register(
             navigation.NavItem(
@@ -18,3 +20,19 @@ class RecordsConfig(AppConfig):
                 order=10,
             )
         )
+
+
+def _resolve_patient(text: str) -> list[int]:
+    # Names a patient for the trail viewer's filter; the trail is the privacy
+    # officer's tool, and names every patient regardless of facility grants.
+    from records.models import Patient
+
+    return list(
+        Patient.objects.filter(enterprise_id__iexact=text).values_list("pk", flat=True)
+    ) or list(Patient.objects.filter(mrn__iexact=text).values_list("pk", flat=True))
+
+
+def _label_patients(ids) -> dict[int, str]:
+    from records.models import Patient
+
+    return dict(Patient.objects.filter(pk__in=list(ids)).values_list("pk", "enterprise_id"))

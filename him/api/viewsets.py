@@ -80,18 +80,21 @@ class PolicyViewSetMixin:
         return page
 
     def _checked_save(self, serializer, action: str):
-        with transaction.atomic():
-            obj = serializer.save(**self.save_kwargs())
-            if not policy.can(self.request.user, "view", obj):
-                transaction.set_rollback(True)
-                trail.record(
-                    Action.DENIED,
-                    object_type=self._label(),
-                    outcome=Outcome.DENIED,
-                    reason="write would leave the object outside the user's reach; rolled back",
-                )
-                raise OutOfReachError()
-            trail.record(action, obj=obj)
+        try:
+            with transaction.atomic():
+                obj = serializer.save(**self.save_kwargs())
+                if not policy.can(self.request.user, "view", obj):
+                    raise OutOfReachError()
+                trail.record(action, obj=obj)
+        except OutOfReachError:
+            # Written after the rollback, so the denial itself is kept.
+            trail.record(
+                Action.DENIED,
+                object_type=self._label(),
+                outcome=Outcome.DENIED,
+                reason="write would leave the object outside the user's reach; rolled back",
+            )
+            raise
         return obj
 
     def save_kwargs(self) -> dict:

@@ -7,14 +7,27 @@ import csv
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from him import trail
+from him import patients, trail
 from him.filters import AccessEventFilterSet
 from him.models import AccessEvent
 from him.views.base import PHIListView
 
 CSV_COLUMNS = [
-    "seq", "at", "username", "role", "action", "object_type", "object_id", "patient_id",
-    "facility_id", "ip", "user_agent", "request_id", "outcome", "reason", "detail",
+    "seq",
+    "at",
+    "username",
+    "role",
+    "action",
+    "object_type",
+    "object_id",
+    "patient_id",
+    "facility_id",
+    "ip",
+    "user_agent",
+    "request_id",
+    "outcome",
+    "reason",
+    "detail",
 ]
 
 
@@ -29,6 +42,9 @@ class AccessEventListView(PHIListView):
         query = self.request.GET.copy()
         query.pop("page", None)
         data["query"] = query.urlencode()
+        names = patients.labels(e.patient_id for e in data["object_list"])
+        for event in data["object_list"]:
+            event.patient_label = names.get(event.patient_id, event.patient_id or "")
         return data
 
 
