@@ -38,12 +38,8 @@ sys.path.insert(0, str(ROOT))
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--rows", type=int, default=1_000_000, help="trail rows to verify"
-    )
-    parser.add_argument(
-        "--requests", type=int, default=1500, help="requests per round per arm"
-    )
+    parser.add_argument("--rows", type=int, default=1_000_000, help="trail rows to verify")
+    parser.add_argument("--requests", type=int, default=1500, help="requests per round per arm")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
@@ -102,8 +98,7 @@ def make_fixture():
             mrn=f"B{n:06d}",
             family_name=f"Family{n}",
             given_name=f"Given{rng.randrange(1000)}",
-            birth_date=datetime(1950, 1, 1).date()
-            + timedelta(days=rng.randrange(20000)),
+            birth_date=datetime(1950, 1, 1).date() + timedelta(days=rng.randrange(20000)),
         )
         for n in range(2000)
     )
@@ -117,9 +112,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(
-    env: dict, trail_on: bool, workers: int
-) -> tuple[subprocess.Popen, int]:
+def start_server(env: dict, trail_on: bool, workers: int) -> tuple[subprocess.Popen, int]:
     port = free_port()
     server_env = dict(env, TRAIL_ENABLED="true" if trail_on else "false")
     proc = subprocess.Popen(
@@ -166,9 +159,7 @@ def load(port: int, token: str, ids: list[str], total: int, concurrency: int) ->
                 n = next(counter, None)
             if n is None:
                 return
-            conn.request(
-                "GET", f"/api/v1/records/patients/{rng.choice(ids)}/", headers=headers
-            )
+            conn.request("GET", f"/api/v1/records/patients/{rng.choice(ids)}/", headers=headers)
             response = conn.getresponse()
             response.read()
             if response.status != 200:
@@ -187,25 +178,19 @@ def load(port: int, token: str, ids: list[str], total: int, concurrency: int) ->
 
 
 def bench_throughput(env, token, ids, args) -> None:
-    print(
-        f"\n== PHI read endpoint, {args.concurrency} clients, gunicorn -w {args.workers} =="
-    )
+    print(f"\n== PHI read endpoint, {args.concurrency} clients, gunicorn -w {args.workers} ==")
     results = {True: [], False: []}
     for round_no in range(args.rounds):
         for trail_on in (False, True) if round_no % 2 == 0 else (True, False):
             proc, port = start_server(env, trail_on, args.workers)
             try:
-                load(
-                    port, token, ids, min(200, args.requests), args.concurrency
-                )  # warm up
+                load(port, token, ids, min(200, args.requests), args.concurrency)  # warm up
                 rate = load(port, token, ids, args.requests, args.concurrency)
             finally:
                 proc.terminate()
                 proc.wait(timeout=30)
             results[trail_on].append(rate)
-            print(
-                f"  round {round_no + 1} trail {'on ' if trail_on else 'off'}: {rate:8.1f} req/s"
-            )
+            print(f"  round {round_no + 1} trail {'on ' if trail_on else 'off'}: {rate:8.1f} req/s")
     on, off = statistics.median(results[True]), statistics.median(results[False])
     print(f"  median trail off: {off:.1f} req/s   trail on: {on:.1f} req/s")
     print(f"  RATIO trail on / off = {on / off:.3f}   (goal >= 0.85)")
@@ -251,9 +236,7 @@ def fill_trail(rows: int) -> None:
             "detail": "",
         }
         mac = trail.compute_mac(values, prev)
-        batch.append(
-            AccessEvent(lane=lane, lane_seq=position, prev_mac=prev, mac=mac, **values)
-        )
+        batch.append(AccessEvent(lane=lane, lane_seq=position, prev_mac=prev, mac=mac, **values))
         prev = mac
         if len(batch) == 20000:
             AccessEvent.objects.bulk_create(batch)

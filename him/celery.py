@@ -18,6 +18,10 @@ class ContextTask(Task):
     and every broker alike) and is restored around the task body.
     """
 
+    # The context kwarg is not in the task's signature (__call__ pops it), so
+    # Celery's argument check at send time would refuse every call.
+    typing = False
+
     def apply_async(self, args=None, kwargs=None, **options):
         from him import context
 

@@ -30,10 +30,42 @@ DEMO_USERS = [
     ("integration", "Interface", "Engine", roles.INTEGRATION),
 ]
 
-_FAMILY = ["Alder", "Brook", "Castell", "Dunmore", "Ellery", "Fairbank", "Garrow", "Hollis",
-           "Iverson", "Jessop", "Kettering", "Lowell", "Marsh", "Norwood", "Oakes", "Pembry"]
-_GIVEN = ["Ada", "Basil", "Cora", "Dmitri", "Elsa", "Farid", "Greta", "Hugo", "Ines", "Jonah",
-          "Kira", "Leon", "Maren", "Nico", "Opal", "Pavel"]
+_FAMILY = [
+    "Alder",
+    "Brook",
+    "Castell",
+    "Dunmore",
+    "Ellery",
+    "Fairbank",
+    "Garrow",
+    "Hollis",
+    "Iverson",
+    "Jessop",
+    "Kettering",
+    "Lowell",
+    "Marsh",
+    "Norwood",
+    "Oakes",
+    "Pembry",
+]
+_GIVEN = [
+    "Ada",
+    "Basil",
+    "Cora",
+    "Dmitri",
+    "Elsa",
+    "Farid",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jonah",
+    "Kira",
+    "Leon",
+    "Maren",
+    "Nico",
+    "Opal",
+    "Pavel",
+]
 
 
 def new_password() -> str:
@@ -55,7 +87,10 @@ def seed(*, patients_per_facility: int = 40, rng_seed: int = 7) -> list[tuple[st
             continue
         password = new_password()
         user = User.objects.create_user(
-            username=username, password=password, first_name=first, last_name=last,
+            username=username,
+            password=password,
+            first_name=first,
+            last_name=last,
             email=f"{username}@example.org",
             is_staff=(role == roles.SYSTEM_ADMINISTRATOR),
         )

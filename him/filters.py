@@ -21,7 +21,7 @@ class AccessEventFilterSet(django_filters.FilterSet):
     )
     object_type = django_filters.CharFilter(lookup_expr="iexact", label="Object type")
     object_id = django_filters.CharFilter(lookup_expr="iexact", label="Object id")
-    outcome = django_filters.ChoiceFilter(choices=AccessEvent.Outcome.choices)
+    outcome = django_filters.ChoiceFilter(choices=AccessEvent.Outcome.choices, empty_label="Any")
     date_from = django_filters.DateFilter(
         field_name="at",
         lookup_expr="date__gte",
@@ -37,6 +37,7 @@ class AccessEventFilterSet(django_filters.FilterSet):
     sort = django_filters.OrderingFilter(
         fields=(("seq", "seq"), ("at", "at"), ("username", "user"), ("action", "action")),
         label="Sort",
+        empty_label="Newest first",
     )
 
     class Meta:

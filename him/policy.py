@@ -85,7 +85,13 @@ def facility_ids(user) -> frozenset[int]:
 
 def forget(user) -> None:
     """Drop what was cached on a user object after its grants changed."""
-    for attr in ("_him_facility_ids", "_him_role_names", "_perm_cache", "_user_perm_cache"):
+    for attr in (
+        "_him_facility_ids",
+        "_him_role_names",
+        "_perm_cache",
+        "_user_perm_cache",
+        "_group_perm_cache",
+    ):
         if hasattr(user, attr):
             delattr(user, attr)
 

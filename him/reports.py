@@ -113,10 +113,22 @@ class Report:
 
 
 def _as_form_data(data: Mapping[str, Any]) -> dict[str, Any]:
-    # A QueryDict keeps lists for multi-valued fields; plain dicts pass through.
+    """Raw parameters (a QueryDict, or JSON from the API or the row) as form data.
+
+    Forms expect text: a number or a nested object sent over the API becomes
+    text too, so it fails validation with a message instead of crashing a field.
+    """
     if hasattr(data, "lists"):
         return {key: values if len(values) > 1 else values[0] for key, values in data.lists()}
-    return {key: value for key, value in data.items() if value is not None}
+    form_data: dict[str, Any] = {}
+    for key, value in data.items():
+        if value is None:
+            continue
+        if isinstance(value, list | tuple):
+            form_data[key] = [v if isinstance(v, str) else str(v) for v in value]
+        else:
+            form_data[key] = value if isinstance(value, str) else str(value)
+    return form_data
 
 
 def _messages(form: forms.Form) -> dict[str, list[str]]:
@@ -187,9 +199,11 @@ def _cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if timezone.is_aware(
-            value
-        ) else value.strftime("%Y-%m-%d %H:%M:%S")
+        return (
+            timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+            if timezone.is_aware(value)
+            else value.strftime("%Y-%m-%d %H:%M:%S")
+        )
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
@@ -215,9 +229,7 @@ def write_csv(table: ReportTable, header: OutputHeader) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow(table.columns)
     for row in table.rows:
-        writer.writerow(
-            [_safe_text(v) if isinstance(v, str) else _cell_text(v) for v in row]
-        )
+        writer.writerow([_safe_text(v) if isinstance(v, str) else _cell_text(v) for v in row])
     # A byte order mark so spreadsheet programs read accented names as UTF-8.
     return buffer.getvalue().encode("utf-8-sig")
 
@@ -307,7 +319,15 @@ def write_pdf(table: ReportTable, header: OutputHeader) -> bytes:
     if len(data) == 1:
         story.append(Paragraph("No rows match these parameters.", styles["Normal"]))
     else:
-        grid = Table(data, repeatRows=1)
+        # Share the width by how long each column's text runs (wrapped cells
+        # otherwise shrink to a word per line).
+        sample = table.rows[:200]
+        weights = [
+            min(max([len(str(name))] + [len(_cell_text(r[i])) for r in sample]), 40) + 4
+            for i, name in enumerate(table.columns)
+        ]
+        width = letter[0] - 1.5 * inch
+        grid = Table(data, repeatRows=1, colWidths=[width * w / sum(weights) for w in weights])
         grid.setStyle(
             TableStyle(
                 [
@@ -328,7 +348,7 @@ def write_pdf(table: ReportTable, header: OutputHeader) -> bytes:
             super().__init__(*args, **kwargs)
             self._pages: list[dict] = []
 
-        def showPage(self):  # noqa: N802 (reportlab's name)
+        def showPage(self):  # reportlab's name
             self._pages.append(dict(self.__dict__))
             self._startPage()
 
@@ -383,7 +403,9 @@ class DateRangeForm(forms.Form):
     date_from = forms.DateField(
         label="From (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(
+        label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     MAX_DAYS = 3660
 

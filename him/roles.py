@@ -44,12 +44,18 @@ DESCRIPTIONS = {
 
 # Platform permissions ("app_label.codename") per role.
 PLATFORM_PERMISSIONS = {
-    HIM_MANAGER: ["him.view_facility", "him.view_accessevent", "him.add_reportrun", "him.view_reportrun"],
+    HIM_MANAGER: [
+        "him.view_facility",
+        "him.view_accessevent",
+        "him.add_reportrun",
+        "him.view_reportrun",
+    ],
     PRIVACY_OFFICER: [
         "him.view_facility",
         "him.view_accessevent",
         "him.export_accessevent",
-        "him.add_reportrun", "him.view_reportrun",
+        "him.add_reportrun",
+        "him.view_reportrun",
     ],
     SYSTEM_ADMINISTRATOR: [
         "him.view_facility",

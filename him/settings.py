@@ -37,6 +37,17 @@ def _dev_secret(name: str) -> str:
 
 
 if PRODUCTION:
+    # Name every missing secret at once; an empty value counts as missing (an empty
+    # TRAIL_KEY would sign the trail with no key at all).
+    _missing = [name for name in ("SECRET_KEY", "TRAIL_KEY") if not env.str(name, default="")]
+    if _missing:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"HIM_ENV=production needs {' and '.join(_missing)} in the environment: each a "
+            "long random string (python -c 'import secrets; print(secrets.token_urlsafe(50))'). "
+            "Keep TRAIL_KEY for the life of the trail: verify_trail needs it."
+        )
     SECRET_KEY = env.str("SECRET_KEY")
     TRAIL_KEY = env.str("TRAIL_KEY")
 else:
@@ -177,6 +188,7 @@ OTP_TOTP_ISSUER = "HIM"
 
 # Transport security in production.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]  # load balancers probe over plain HTTP
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_HSTS_PRELOAD = PRODUCTION
@@ -203,6 +215,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
 # No MEDIA_URL is served: every stored file is PHI or derived from it and goes
 # out only through a view that asks the access policy and writes the trail.
 STORAGES = {

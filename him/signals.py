@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 
 from axes.signals import user_locked_out
-from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.contrib.auth.models import Group
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 
@@ -28,7 +28,9 @@ def _on_login(sender, request, user, **kwargs):
         now = time.time()
         request.session[SessionTimeoutMiddleware.AUTH_AT] = now
         request.session[SessionTimeoutMiddleware.SEEN_AT] = now
-    context.bind_user(user, otp_verified=False)
+    if context.current().request_id:
+        # Inside a request: later events of this request name the new user.
+        context.bind_user(user, otp_verified=False)
     trail.record(Action.LOGIN, user=user)
 
 
@@ -102,6 +104,7 @@ def _on_user_permissions_changed(sender, instance, action, reverse, model, pk_se
     )
     for code in codes:
         _privilege("him.user", instance.pk, verb, {"permission": code})
+    policy.forget(instance)
 
 
 def _grant_detail(grant) -> dict:

@@ -4,37 +4,54 @@ from __future__ import annotations
 
 import pytest
 
+pytest_plugins = ["him.testing.fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_request_context():
+    """Each test starts as "system", whatever an earlier test left in the context."""
+    from him import context
+
+    token = context.set_current(context.RequestContext())
+    yield
+    context.reset(token)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _trail_flushable():
     """Transactional tests flush every table between tests. The trail's
     append-only triggers would refuse that, so the flush lifts them and puts
-    them back in the same transaction, as a superuser could."""
+    them back in the same transaction, as a superuser could.
+
+    Patched on the backend's operations class, so connections opened later
+    (live server threads, Playwright's event loop) are covered too."""
     from django.db import connections
 
     from him import trail_db
 
-    patched = []
+    patched = {}
     for conn in connections.all():
-        original = conn.ops.sql_flush
+        cls = type(conn.ops)
+        if cls in patched:
+            continue
+        original = cls.sql_flush
 
-        def sql_flush(style, tables, *args, _original=original, _vendor=conn.vendor, **kwargs):
-            sql = _original(style, tables, *args, **kwargs)
+        def sql_flush(self, style, tables, *args, _original=original, **kwargs):
+            sql = _original(self, style, tables, *args, **kwargs)
             if trail_db.TABLE not in tables or not sql:
                 return sql
+            vendor = self.connection.vendor
             return (
-                trail_db.statements(_vendor, "remove")
-                + sql
-                + trail_db.statements(_vendor, "install")
+                trail_db.statements(vendor, "remove") + sql + trail_db.statements(vendor, "install")
             )
 
-        conn.ops.sql_flush = sql_flush
-        patched.append((conn, original))
+        cls.sql_flush = sql_flush
+        patched[cls] = original
     yield
-    for conn, original in patched:
-        conn.ops.sql_flush = original
+    for cls, original in patched.items():
+        cls.sql_flush = original

@@ -1,10 +1,11 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from him.api import views
+from him.api import reports, views
 
 router = SimpleRouter()
 router.register("trail/events", views.AccessEventViewSet, basename="accessevent")
+router.register("reports/runs", reports.ReportRunViewSet, basename="reportrun")
 
 urlpatterns = [
     path("", include((router.urls, "him-api"))),

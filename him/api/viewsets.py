@@ -24,7 +24,8 @@ class OutOfReachError(exceptions.PermissionDenied):
 
 class PolicyViewSetMixin:
     permission_classes = [PolicyPermission]
-    lookup_value_regex = "[^/]+"
+    # No NUL: PostgreSQL cannot compare text with it (a 500), and no key holds one.
+    lookup_value_regex = r"[^/\x00]+"
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

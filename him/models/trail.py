@@ -61,13 +61,9 @@ class AccessEvent(models.Model):
     ip = models.CharField(max_length=45, blank=True)
     user_agent = models.CharField(max_length=400, blank=True)
     request_id = models.CharField(max_length=36, blank=True)
-    outcome = models.CharField(
-        max_length=12, choices=Outcome.choices, default=Outcome.SUCCESS
-    )
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.SUCCESS)
     reason = models.TextField(blank=True)
-    detail = models.TextField(
-        blank=True, help_text="Canonical JSON: what was shown or changed"
-    )
+    detail = models.TextField(blank=True, help_text="Canonical JSON: what was shown or changed")
     prev_mac = models.CharField(max_length=64)
     mac = models.CharField(max_length=64, unique=True)
 
@@ -75,26 +71,20 @@ class AccessEvent(models.Model):
 
     class Meta:
         ordering = ["-seq"]
-        indexes = [
-            models.Index(
-                fields=["object_type", "object_id"], name="him_trail_object_idx"
-            )
-        ]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="him_trail_object_idx")]
         constraints = [
-            models.UniqueConstraint(
-                fields=["lane", "lane_seq"], name="him_trail_lane_position"
-            )
+            models.UniqueConstraint(fields=["lane", "lane_seq"], name="him_trail_lane_position")
         ]
         permissions = [("export_accessevent", "Can export the access trail")]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.username or '-'} {self.action} {self.object_type}:{self.object_id}"
+        return (
+            f"#{self.seq} {self.username or '-'} {self.action} {self.object_type}:{self.object_id}"
+        )
 
     @classmethod
     def scope_for(cls, queryset, user, action: str):
         """Events of the user's facilities, and those tied to no facility (sign-ins)."""
         from him.policy import facility_ids
 
-        return queryset.filter(
-            Q(facility_id__isnull=True) | Q(facility_id__in=facility_ids(user))
-        )
+        return queryset.filter(Q(facility_id__isnull=True) | Q(facility_id__in=facility_ids(user)))

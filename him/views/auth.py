@@ -78,11 +78,15 @@ class OTPEnrolView(LoginRequiredMixin, View):
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
             context.bind_user(request.user, otp_verified=True)
-            trail.record(trail.Action.SECOND_FACTOR, user=request.user, reason="authenticator enrolled")
+            trail.record(
+                trail.Action.SECOND_FACTOR, user=request.user, reason="authenticator enrolled"
+            )
             messages.success(request, "Authenticator enrolled. You are verified for this session.")
             return redirect(_safe_next(request))
         if form.is_valid():
-            form.add_error("token", "That code did not match. Check the time on your phone and try again.")
+            form.add_error(
+                "token", "That code did not match. Check the time on your phone and try again."
+            )
         return self._render(request, device, form)
 
     def _render(self, request, device: TOTPDevice, form):
@@ -104,7 +108,9 @@ class OTPVerifyView(LoginRequiredMixin, View):
     def get(self, request):
         if not otp.has_confirmed_device(request.user):
             return redirect(f"{reverse('him:otp-enrol')}?next={_safe_next(request)}")
-        return render(request, self.template_name, {"form": TokenForm(), "next": _safe_next(request)})
+        return render(
+            request, self.template_name, {"form": TokenForm(), "next": _safe_next(request)}
+        )
 
     def post(self, request):
         form = TokenForm(request.POST)

@@ -87,12 +87,14 @@ class ObjectMixin(PolicyMixin):
         queryset = queryset if queryset is not None else self.get_queryset()
         key = self.kwargs.get(self.slug_url_kwarg)
         try:
+            if "\x00" in str(key):  # PostgreSQL cannot compare text with NUL: a 500
+                raise ValueError(key)
             return queryset.get(**{self.slug_field: key})
         except (self.model.DoesNotExist, ValueError, TypeError):
             trail.record(
                 Action.READ,
                 object_type=_label(self.model),
-                object_id=str(key)[:64],
+                object_id=str(key).replace("\x00", "")[:64],
                 outcome=Outcome.NOT_FOUND,
             )
             raise Http404("No such record, or it is outside your access.") from None
@@ -129,7 +131,12 @@ class PHIListView(PolicyMixin, generic.ListView):
         data = super().get_context_data(**kwargs)
         data["filterset"] = self.filterset
         shown = data["object_list"]
-        criteria = {k: v for k, v in self.request.GET.items() if v and k != "page"}
+        # lists(), not items(): a filter may repeat (action=read&action=print).
+        criteria = {
+            k: v if len(v) > 1 else v[0]
+            for k, v in self.request.GET.lists()
+            if any(v) and k != "page"
+        }
         trail.record(
             Action.SEARCH if criteria else Action.READ,
             object_type=_label(self.model),
@@ -166,7 +173,9 @@ class WriteMixin(PolicyMixin):
                 outcome=Outcome.DENIED,
                 reason="write would leave the object outside the user's reach; rolled back",
             )
-            form.add_error(None, "Not saved: the result would be outside the facilities you can reach.")
+            form.add_error(
+                None, "Not saved: the result would be outside the facilities you can reach."
+            )
             return self.form_invalid(form)
         self.object = obj
         messages.success(self.request, self.success_message)

@@ -10,9 +10,7 @@ from him.api.errors import json_error
 def _respond(request, status: int, title: str, message: str):
     if request.path.startswith("/api/"):
         return json_error(request, status, message)
-    return render(
-        request, "him/error.html", {"title": title, "message": message}, status=status
-    )
+    return render(request, "him/error.html", {"title": title, "message": message}, status=status)
 
 
 def bad_request(request, exception=None):

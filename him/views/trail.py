@@ -64,7 +64,7 @@ class AccessEventExportView(PHIListView):
         queryset = self.get_queryset()
         if self.filterset is not None and self.filterset.is_bound and not self.filterset.is_valid():
             queryset = queryset.none()
-        criteria = {k: v for k, v in request.GET.items() if v}
+        criteria = {k: [v for v in vs if v] for k, vs in request.GET.lists() if any(vs)}
         trail.record(
             trail.Action.EXPORT,
             object_type="him.accessevent",

@@ -32,6 +32,9 @@ class PatientSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["enterprise_id", "created_at", "updated_at"]
+        # No generated unique-together check: validate() names the MRN clash in words
+        # a person can act on, and the database constraint backs it (a 409).
+        validators = []
 
     def validate_birth_date(self, value):
         from django.utils import timezone
@@ -47,7 +50,9 @@ class PatientSerializer(serializers.ModelSerializer):
         if self.instance is not None:
             clash = clash.exclude(pk=self.instance.pk)
         if facility and mrn and clash.exists():
-            raise serializers.ValidationError({"mrn": ["This MRN is already used at this facility."]})
+            raise serializers.ValidationError(
+                {"mrn": ["This MRN is already used at this facility."]}
+            )
         return attrs
 
 

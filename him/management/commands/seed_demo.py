@@ -9,7 +9,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         created = demo.seed()
         if not created:
-            self.stdout.write("Demo data present; demo users already exist (passwords were shown once).")
+            self.stdout.write(
+                "Demo data present; demo users already exist (passwords were shown once)."
+            )
             return
         self.stdout.write(self.style.WARNING("Demo users (shown once; note them now):"))
         for username, role, password in created:
