@@ -18,6 +18,11 @@ class HimConfig(AppConfig):
         # A flush (tests) or migration may empty the trail: drop cached chain heads.
         post_migrate.connect(trail.forget_heads, dispatch_uid="him-trail-forget-heads")
 
+        from him import roles
+
+        roles.register(roles.PLATFORM_PERMISSIONS)
+        post_migrate.connect(roles.sync_after_migrate, dispatch_uid="him-roles-sync")
+
         from him import navigation as nav
 
         nav.register(

@@ -99,3 +99,46 @@ def grant(apps, schema_editor, permissions_by_role: dict[str, list[str]]) -> Non
             app_label, codename = dotted.split(".", 1)
             perm = Permission.objects.get(content_type__app_label=app_label, codename=codename)
             group.permissions.add(perm)
+
+
+# Kept in step after every migrate --------------------------------------------------------
+
+_registered: dict[str, set[str]] = {}
+
+
+def register(permissions_by_role: dict[str, list[str]]) -> None:
+    """An app's role permissions (from its AppConfig.ready()), for ``sync``."""
+    for role, perms in permissions_by_role.items():
+        _registered.setdefault(role, set()).update(perms)
+
+
+def sync(*, using: str = "default") -> None:
+    """Make sure every role exists with at least its registered permissions.
+
+    Runs after each ``migrate`` (post_migrate), so permissions of models added
+    later reach the roles, and a database emptied by a flush gets its roles back.
+    Never removes a permission an administrator added.
+    """
+    from django.contrib.auth.models import Group, Permission
+
+    wanted = {p for perms in _registered.values() for p in perms}
+    found = {
+        f"{app}.{code}": pk
+        for pk, app, code in Permission.objects.using(using).values_list(
+            "pk", "content_type__app_label", "codename"
+        )
+        if f"{app}.{code}" in wanted
+    }
+    for role in ALL_ROLES:
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        ids = [found[p] for p in _registered.get(role, ()) if p in found]
+        if ids:
+            group.permissions.add(*ids)
+
+
+def sync_after_migrate(sender, using="default", **kwargs) -> None:
+    from django.apps import apps
+
+    # post_migrate is sent once per app; by the last one every permission exists.
+    if sender is list(apps.get_app_configs())[-1]:
+        sync(using=using)

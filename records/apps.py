@@ -7,7 +7,10 @@ class RecordsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from him import navigation, patients
+        from him import navigation, patients, roles
+        from records.roles import PERMISSIONS
+
+        roles.register(PERMISSIONS)
 
         patients.register(resolve=_resolve_patient, label=_label_patients)
 

@@ -7,6 +7,12 @@ import pytest
 pytest_plugins = ["him.testing.fixtures"]
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: their live server's flush leaves tables bare (no
+    content types, permissions or roles) in a way later tests would feel."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

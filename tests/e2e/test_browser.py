@@ -18,7 +18,7 @@ from him.models import AccessEvent, Facility, User
 # database; the roles (made by data migrations) come back from the serialized copy.
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 PASSWORD = "Corr3ct-horse-battery"

@@ -14,7 +14,9 @@
         var error = row.querySelector("[data-error]");
         if (bar) { bar.value = run.progress; }
         if (status) { status.textContent = run.status_display; status.className = "status-" + run.status; }
+        var rows = row.querySelector("[data-rows]");
         if (error) { error.textContent = run.error || ""; }
+        if (rows && run.row_count !== null && run.row_count !== undefined) { rows.textContent = run.row_count; }
         if (run.status === "done" && link && run.download_url) {
           link.href = run.download_url; link.hidden = false;
         }
