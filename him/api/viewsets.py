@@ -27,9 +27,10 @@ class PolicyViewSetMixin:
     # No NUL: PostgreSQL cannot compare text with it (a 500), and no key holds one.
     lookup_value_regex = r"[^/\x00]+"
 
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        # Token authentication happens here, not in middleware: name the user now.
+    def perform_authentication(self, request):
+        super().perform_authentication(request)
+        # Token authentication happens here, not in middleware: name the user before
+        # the permission check, so a denial's trail row says who was denied.
         context.bind_user(request.user)
 
     @property
