@@ -436,8 +436,29 @@ def report_run_output_open(*, run: ReportRun):
     return default_storage.open(run.output.name, "rb")
 
 
-def report_run_download(*, run: ReportRun):
-    """Open the output for its requester and write the export to the trail."""
+class DownloadRefused(Exception):
+    """The requester's role no longer allows the report; the refusal is trailed."""
+
+
+def report_run_download(*, run: ReportRun, user):
+    """Open the output for its requester and write the export to the trail.
+
+    The run is already the user's (the caller looked it up through the policy);
+    this re-checks that their role still allows the report, since roles change.
+    """
+    try:
+        report = reports.get(run.report_key)
+    except reports.ReportError:
+        report = None
+    if report is not None and not report.available_to(user):
+        trail.record(
+            trail.Action.DENIED,
+            object_type="him.reportrun",
+            object_id=str(run.public_id),
+            outcome=trail.Outcome.DENIED,
+            reason=f"role no longer allows report {run.report_key}",
+        )
+        raise DownloadRefused("Your role no longer allows this report.")
     handle = report_run_output_open(run=run)
     trail.record(
         trail.Action.EXPORT,

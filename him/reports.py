@@ -209,7 +209,7 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _safe_text(value: str) -> str:
+def safe_text(value: str) -> str:
     # Usernames in the trail include whatever was typed at a failed sign-in: a
     # spreadsheet must never read such a cell as a formula.
     return "'" + value if value.startswith(_FORMULA_START) else value
@@ -229,7 +229,7 @@ def write_csv(table: ReportTable, header: OutputHeader) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow(table.columns)
     for row in table.rows:
-        writer.writerow([_safe_text(v) if isinstance(v, str) else _cell_text(v) for v in row])
+        writer.writerow([safe_text(v) if isinstance(v, str) else _cell_text(v) for v in row])
     # A byte order mark so spreadsheet programs read accented names as UTF-8.
     return buffer.getvalue().encode("utf-8-sig")
 

@@ -53,6 +53,10 @@ _CONTENT_FIELDS = (
 )
 
 
+# The columns a person sees in exports and the API, in order.
+EXPORT_FIELDS = ("seq", *_CONTENT_FIELDS)
+
+
 def _format_at(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 

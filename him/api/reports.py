@@ -15,7 +15,7 @@ from rest_framework import exceptions, renderers, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from him import report_services, reports, trail
+from him import report_services, reports
 from him.api.viewsets import PHIListCreateRetrieveViewSet
 from him.models import ReportRun
 
@@ -187,20 +187,9 @@ class ReportRunViewSet(PHIListCreateRetrieveViewSet):
         """The run's output file (CSV, XLSX or PDF); 404 until it is done."""
         run = self.get_object()
         try:
-            report = reports.get(run.report_key)
-        except reports.ReportError:
-            report = None
-        if report is not None and not report.available_to(request.user):
-            trail.record(
-                trail.Action.DENIED,
-                object_type="him.reportrun",
-                object_id=str(run.public_id),
-                outcome=trail.Outcome.DENIED,
-                reason=f"role no longer allows report {run.report_key}",
-            )
-            raise exceptions.PermissionDenied("Your role no longer allows this report.")
-        try:
-            handle = report_services.report_run_download(run=run)
+            handle = report_services.report_run_download(run=run, user=request.user)
+        except report_services.DownloadRefused as exc:
+            raise exceptions.PermissionDenied(str(exc)) from None
         except reports.ReportError as exc:
             raise exceptions.NotFound(str(exc)) from None
         return FileResponse(

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
 
-from him import report_services, reports, trail
+from him import report_services, reports
 from him.models import ReportRun
 from him.views.base import ObjectMixin, PHIListView, PolicyMixin
 
@@ -164,20 +164,9 @@ class ReportRunDownloadView(_RunMixin, View):
     def get(self, request, public_id):
         run = self.get_object()
         try:
-            report = reports.get(run.report_key)
-        except reports.ReportError:
-            report = None
-        if report is not None and not report.available_to(request.user):
-            trail.record(
-                trail.Action.DENIED,
-                object_type="him.reportrun",
-                object_id=str(run.public_id),
-                outcome=trail.Outcome.DENIED,
-                reason=f"role no longer allows report {run.report_key}",
-            )
-            raise PermissionDenied("Your role no longer allows this report.")
-        try:
-            handle = report_services.report_run_download(run=run)
+            handle = report_services.report_run_download(run=run, user=request.user)
+        except report_services.DownloadRefused as exc:
+            raise PermissionDenied(str(exc)) from None
         except reports.ReportError as exc:
             return render(
                 request,

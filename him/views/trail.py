@@ -10,25 +10,10 @@ from django.utils import timezone
 from him import patients, trail
 from him.filters import AccessEventFilterSet
 from him.models import AccessEvent
+from him.reports import safe_text
 from him.views.base import PHIListView
 
-CSV_COLUMNS = [
-    "seq",
-    "at",
-    "username",
-    "role",
-    "action",
-    "object_type",
-    "object_id",
-    "patient_id",
-    "facility_id",
-    "ip",
-    "user_agent",
-    "request_id",
-    "outcome",
-    "reason",
-    "detail",
-]
+CSV_COLUMNS = list(trail.EXPORT_FIELDS)
 
 
 class AccessEventListView(PHIListView):
@@ -77,7 +62,7 @@ class AccessEventExportView(PHIListView):
             for event in queryset.values_list(*CSV_COLUMNS).iterator(chunk_size=2000):
                 values = list(event)
                 values[1] = values[1].isoformat()
-                yield writer.writerow(values)
+                yield writer.writerow([safe_text(v) if isinstance(v, str) else v for v in values])
 
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         response = StreamingHttpResponse(rows(), content_type="text/csv")

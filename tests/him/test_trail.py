@@ -437,3 +437,26 @@ def test_search_row_keeps_every_value_of_a_repeated_filter(client, facility):
     search = AccessEvent.objects.filter(action="search").latest("seq")
     assert search.username == "olivia"
     assert orjson.loads(search.detail)["criteria"] == {"action": ["read", "disclose"]}
+
+
+@pytest.mark.django_db
+def test_trail_csv_export_never_hands_a_spreadsheet_a_formula(client):
+    """Usernames typed at a failed sign-in land in the trail verbatim; the CSV
+    export must not let a spreadsheet run them."""
+    from django.contrib.auth.models import Group
+
+    trail.record(trail.Action.LOGIN_FAILED, username='=HYPERLINK("http://x")', outcome="failure")
+    officer = User.objects.create_user("po-csv", password=None)
+    officer.groups.add(Group.objects.get(name="Privacy officer"))
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=officer, name="t", confirmed=True)
+    client.force_login(officer)
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    response = client.get("/trail/export.csv?action=login_failed")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode()
+    assert "'=HYPERLINK" in body
+    assert ",=HYPERLINK" not in body
