@@ -23,6 +23,7 @@ RUN pip install .
 # image's environment, and the running containers get theirs from .env.
 ARG BUILD_ONLY_KEY=build-only-not-a-secret
 RUN SECRET_KEY="$BUILD_ONLY_KEY" TRAIL_KEY="$BUILD_ONLY_KEY" \
+    FIELD_ENCRYPTION_KEY="x2yVcfqmS4y0sYX3y4vbL9p0o7yVwOQ8bZ6m1Zr4q3E=" \
     python manage.py collectstatic --noinput -v0
 
 RUN mkdir -p /app/var /data/media && chown -R him:him /app/var /data

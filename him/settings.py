@@ -39,7 +39,11 @@ def _dev_secret(name: str) -> str:
 if PRODUCTION:
     # Name every missing secret at once; an empty value counts as missing (an empty
     # TRAIL_KEY would sign the trail with no key at all).
-    _missing = [name for name in ("SECRET_KEY", "TRAIL_KEY") if not env.str(name, default="")]
+    _missing = [
+        name
+        for name in ("SECRET_KEY", "TRAIL_KEY", "FIELD_ENCRYPTION_KEY")
+        if not env.str(name, default="")
+    ]
     if _missing:
         from django.core.exceptions import ImproperlyConfigured
 
@@ -53,6 +57,19 @@ if PRODUCTION:
 else:
     SECRET_KEY = env.str("SECRET_KEY", default="") or _dev_secret("secret_key")
     TRAIL_KEY = env.str("TRAIL_KEY", default="") or _dev_secret("trail_key")
+
+# Fernet key(s) for identifiers encrypted at rest (SSN); comma-separated, newest
+# first. Development generates one under var/.
+FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+if not FIELD_ENCRYPTION_KEY:
+    _key_file = VAR_DIR / "field_key"
+    if not _key_file.exists():
+        VAR_DIR.mkdir(exist_ok=True)
+        from cryptography.fernet import Fernet
+
+        _key_file.write_text(Fernet.generate_key().decode())
+        _key_file.chmod(0o600)
+    FIELD_ENCRYPTION_KEY = _key_file.read_text().strip()
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -27,6 +27,7 @@ def production_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
             "DJANGO_SETTINGS_MODULE": "him.settings",
             "SECRET_KEY": secrets.token_urlsafe(64),
             "TRAIL_KEY": secrets.token_urlsafe(48),
+            "FIELD_ENCRYPTION_KEY": "x2yVcfqmS4y0sYX3y4vbL9p0o7yVwOQ8bZ6m1Zr4q3E=",
             "ALLOWED_HOSTS": "him.example.org",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
             "BROKER_DIR": str(tmp_path / "broker"),
@@ -73,8 +74,9 @@ def test_check_deploy_flags_a_weak_secret_key(tmp_path):
         (["TRAIL_KEY"], {"TRAIL_KEY": None}),
         (["TRAIL_KEY"], {"TRAIL_KEY": ""}),
         (["SECRET_KEY", "TRAIL_KEY"], {"SECRET_KEY": None, "TRAIL_KEY": None}),
+        (["FIELD_ENCRYPTION_KEY"], {"FIELD_ENCRYPTION_KEY": None}),
     ],
-    ids=["no-secret-key", "no-trail-key", "empty-trail-key", "neither"],
+    ids=["no-secret-key", "no-trail-key", "empty-trail-key", "neither", "no-field-key"],
 )
 def test_production_refuses_to_start_without_its_secrets(tmp_path, missing, overrides):
     result = manage(tmp_path, "check", **overrides)
@@ -83,7 +85,7 @@ def test_production_refuses_to_start_without_its_secrets(tmp_path, missing, over
     assert "ImproperlyConfigured" in last_line
     for name in missing:
         assert name in last_line
-    for name in {"SECRET_KEY", "TRAIL_KEY"} - set(missing):
+    for name in {"SECRET_KEY", "TRAIL_KEY", "FIELD_ENCRYPTION_KEY"} - set(missing):
         assert name not in last_line.split("Keep TRAIL_KEY")[0]
 
 

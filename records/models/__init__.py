@@ -1,0 +1,26 @@
+from .documents import CATEGORY_PERMISSIONS, Document, DocumentVersion, Sensitivity
+from .encounters import Encounter
+from .grants import (
+    DocumentGroupObjectPermission,
+    DocumentUserObjectPermission,
+    PatientGroupObjectPermission,
+    PatientUserObjectPermission,
+)
+from .patients import IdentifierSystem, Patient, PatientIdentifier
+from .providers import Provider
+
+__all__ = [
+    "CATEGORY_PERMISSIONS",
+    "DocumentGroupObjectPermission",
+    "DocumentUserObjectPermission",
+    "PatientGroupObjectPermission",
+    "PatientUserObjectPermission",
+    "Sensitivity",
+    "Document",
+    "DocumentVersion",
+    "Encounter",
+    "IdentifierSystem",
+    "Patient",
+    "PatientIdentifier",
+    "Provider",
+]

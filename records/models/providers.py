@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+def npi_is_valid(npi: str) -> bool:
+    """The NPI check digit: Luhn over the number prefixed with 80840 (CMS)."""
+    if len(npi) != 10 or not npi.isdigit():
+        return False
+    digits = [int(c) for c in "80840" + npi[:9]]
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return (10 - total % 10) % 10 == int(npi[9])
+
+
+def validate_npi(value: str) -> None:
+    if not npi_is_valid(value):
+        raise ValidationError(
+            "Not a valid NPI: it must be 10 digits with a correct check digit.", code="npi"
+        )
+
+
+class Provider(models.Model):
+    """A physician or other clinician who authors, signs and completes charts."""
+
+    family_name = models.CharField(max_length=100)
+    given_name = models.CharField(max_length=100)
+    credentials = models.CharField(max_length=40, blank=True, help_text="e.g. MD, DO, NP")
+    npi = models.CharField("NPI", max_length=10, unique=True, validators=[validate_npi])
+    specialty = models.CharField(max_length=100, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="provider",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+
+    def __str__(self) -> str:
+        suffix = f", {self.credentials}" if self.credentials else ""
+        return f"{self.family_name}, {self.given_name}{suffix}"
