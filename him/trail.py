@@ -199,6 +199,19 @@ def _after_commit(lane: int, event: AccessEvent, generation: int) -> None:
         remember()
 
 
+_annotators: list = []
+
+
+def register_annotator(annotator) -> None:
+    """``annotator(obj, user_id) -> dict | None``: extra detail for events on ``obj``.
+
+    Lets an app mark events, e.g. reads made under break-the-glass, without the
+    views that read knowing about it.
+    """
+    if annotator not in _annotators:
+        _annotators.append(annotator)
+
+
 def record(
     action: str,
     *,
@@ -242,6 +255,11 @@ def record(
         user_id, name, role = None, username, ""
     else:
         user_id, name, role = ctx.user_id, ctx.username, ctx.role
+    if obj is not None and _annotators:
+        for annotator in _annotators:
+            extra = annotator(obj, user_id)
+            if extra:
+                detail = {**(detail or {}), **extra}
     values = {
         "at": timezone.now(),
         "user_id": user_id,

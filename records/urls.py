@@ -1,14 +1,20 @@
 from django.urls import path
 
-from records import views
+from records.views import patients as patient_views
 
 app_name = "records"
 
 urlpatterns = [
-    path("patients/", views.PatientListView.as_view(), name="patient-list"),
-    path("patients/add/", views.PatientCreateView.as_view(), name="patient-add"),
-    path("patients/<str:enterprise_id>/", views.PatientDetailView.as_view(), name="patient-detail"),
+    path("patients/", patient_views.PatientListView.as_view(), name="patient-list"),
+    path("patients/add/", patient_views.PatientCreateView.as_view(), name="patient-add"),
     path(
-        "patients/<str:enterprise_id>/edit/", views.PatientUpdateView.as_view(), name="patient-edit"
+        "patients/<str:enterprise_id>/",
+        patient_views.PatientDetailView.as_view(),
+        name="patient-detail",
+    ),
+    path(
+        "patients/<str:enterprise_id>/edit/",
+        patient_views.PatientUpdateView.as_view(),
+        name="patient-edit",
     ),
 ]

@@ -137,4 +137,8 @@ class HomeView(LoginRequiredMixin, View):
     def get(self, request):
         if policy.needs_second_factor(request.user):
             return redirect_to_second_factor(request)
-        return render(request, "him/home.html")
+        from him import dashboard
+
+        return render(
+            request, "him/home.html", {"dashboard_tiles": dashboard.tiles_for(request.user)}
+        )

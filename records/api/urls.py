@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from records.api.views import PatientViewSet
+from records.api.patients import PatientViewSet
 
 app_name = "records-api"
 

@@ -76,6 +76,9 @@ class Encounter(PHIModel):
     )
     other_providers = models.ManyToManyField(Provider, blank=True, related_name="+")
     service_line = models.CharField(max_length=60, blank=True)
+    surgery_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the principal procedure was performed, if any"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ADMITTED)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -203,7 +203,7 @@ def test_malformed_requests_get_json_errors_not_500(personas, method, body, cont
 
 
 def test_unexpected_failure_is_a_json_500_without_a_traceback(personas, monkeypatch):
-    from records.api.views import PatientViewSet
+    from records.api.patients import PatientViewSet
 
     def boom(self, request, *args, **kwargs):
         raise RuntimeError("secret internals")
