@@ -7,39 +7,127 @@ import uuid
 from django.conf import settings
 from django.db import migrations, models
 
+from him import roles as him_roles
+from records.roles import ACCESS_PERMISSIONS
+
+
+def grant_access_permissions(apps, schema_editor):
+    # Granted here (historical models, no signals) rather than only by roles.sync
+    # after migrate, which would write privilege rows into a fresh trail.
+    him_roles.grant(apps, schema_editor, ACCESS_PERMISSIONS)
+
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('records', '0002_role_permissions'),
+        ("records", "0002_role_permissions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BreakGlassAccess',
+            name="BreakGlassAccess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('reason_code', models.CharField(choices=[('emergency', 'Emergency treatment'), ('continuity', 'Continuity of care'), ('patient_request', 'Patient request'), ('other', 'Other')], max_length=20)),
-                ('reason_text', models.TextField()),
-                ('identifier', models.CharField(blank=True, help_text='What the user typed to name the patient', max_length=64)),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField(default=records.models.access.default_expiry)),
-                ('review_status', models.CharField(choices=[('pending', 'Pending review'), ('reviewed', 'Reviewed'), ('escalated', 'Escalated')], default='pending', max_length=10)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('review_note', models.TextField(blank=True)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='break_glass_accesses', to='records.patient')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='break_glass_accesses', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "reason_code",
+                    models.CharField(
+                        choices=[
+                            ("emergency", "Emergency treatment"),
+                            ("continuity", "Continuity of care"),
+                            ("patient_request", "Patient request"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("reason_text", models.TextField()),
+                (
+                    "identifier",
+                    models.CharField(
+                        blank=True,
+                        help_text="What the user typed to name the patient",
+                        max_length=64,
+                    ),
+                ),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField(default=records.models.access.default_expiry)),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending review"),
+                            ("reviewed", "Reviewed"),
+                            ("escalated", "Escalated"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                ("review_note", models.TextField(blank=True)),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="break_glass_accesses",
+                        to="records.patient",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="break_glass_accesses",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'break-the-glass access',
-                'verbose_name_plural': 'break-the-glass accesses',
-                'ordering': ['-started_at'],
-                'permissions': [('review_breakglassaccess', 'Can review break-the-glass accesses'), ('manage_access_grants', 'Can grant and revoke access to restricted patients and sensitive documents')],
-                'indexes': [models.Index(fields=['user', 'patient', 'expires_at'], name='records_btg_active_idx'), models.Index(fields=['review_status', 'started_at'], name='records_btg_review_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('reason_text', ''), _negated=True), name='records_btg_reason_required'), models.CheckConstraint(condition=models.Q(('expires_at__gt', models.F('started_at'))), name='records_btg_expires_after_start')],
+                "verbose_name": "break-the-glass access",
+                "verbose_name_plural": "break-the-glass accesses",
+                "ordering": ["-started_at"],
+                "permissions": [
+                    ("review_breakglassaccess", "Can review break-the-glass accesses"),
+                    (
+                        "manage_access_grants",
+                        "Can grant and revoke access to restricted patients and sensitive documents",
+                    ),
+                ],
+                "indexes": [
+                    models.Index(
+                        fields=["user", "patient", "expires_at"], name="records_btg_active_idx"
+                    ),
+                    models.Index(
+                        fields=["review_status", "started_at"], name="records_btg_review_idx"
+                    ),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("reason_text", ""), _negated=True),
+                        name="records_btg_reason_required",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("expires_at__gt", models.F("started_at"))),
+                        name="records_btg_expires_after_start",
+                    ),
+                ],
             },
         ),
+        migrations.RunPython(grant_access_permissions, migrations.RunPython.noop),
     ]
