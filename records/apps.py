@@ -24,6 +24,45 @@ class RecordsConfig(AppConfig):
             )
         )
 
+        # Restricted records and break-the-glass (records/access.py).
+        from him import trail
+        from records import access, signals  # noqa: F401  (grant receivers)
+        from records.models import Document, Encounter, PatientIdentifier
+        from records.models import Patient as _Patient
+        from records.roles import ACCESS_PERMISSIONS
+
+        roles.register(ACCESS_PERMISSIONS)
+        access.register_patient_models(_Patient, PatientIdentifier, Encounter, Document)
+        access.register_document_models(Document)
+        trail.register_annotator(access.break_glass_marker)
+        navigation.register(
+            navigation.NavItem(
+                "Emergency access",
+                "records:breakglass-request",
+                "records.add_breakglassaccess",
+                "Break the glass: open a restricted record in an emergency, with a reason.",
+                order=15,
+            )
+        )
+        navigation.register(
+            navigation.NavItem(
+                "Break-the-glass review",
+                "records:breakglass-review-list",
+                "records.review_breakglassaccess",
+                "Review each emergency access and what was done under it.",
+                order=82,
+            )
+        )
+        navigation.register(
+            navigation.NavItem(
+                "Access grants",
+                "records:access-grants",
+                "records.view_patientuserobjectpermission",
+                "Who may open restricted patients and sensitive documents.",
+                order=83,
+            )
+        )
+
 
 def _resolve_patient(text: str) -> list[int]:
     # Names a patient for the trail viewer's filter; the trail is the privacy

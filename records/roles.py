@@ -20,3 +20,28 @@ PERMISSIONS = {
         "records.change_patient",
     ],
 }
+
+# Restricted records and break-the-glass (records/access.py). Kept apart from
+# PERMISSIONS because records' first data migration grants that dict before the
+# break-the-glass model exists; these reach the roles through roles.sync after
+# every migrate. Integration (a machine) gets no break-the-glass: it has no
+# clinical reason to give.
+_BREAK_GLASS = ["records.add_breakglassaccess", "records.view_breakglassaccess"]
+ACCESS_PERMISSIONS = {
+    roles.HIM_TECHNICIAN: _BREAK_GLASS,
+    roles.CODER: _BREAK_GLASS,
+    roles.ROI_SPECIALIST: _BREAK_GLASS,
+    roles.AUDITOR: _BREAK_GLASS,
+    roles.HIM_MANAGER: _BREAK_GLASS,
+    roles.PHYSICIAN: _BREAK_GLASS,
+    roles.PRIVACY_OFFICER: [
+        *_BREAK_GLASS,
+        "records.review_breakglassaccess",
+        "records.view_patientuserobjectpermission",
+        "records.add_patientuserobjectpermission",
+        "records.delete_patientuserobjectpermission",
+        "records.view_documentuserobjectpermission",
+        "records.add_documentuserobjectpermission",
+        "records.delete_documentuserobjectpermission",
+    ],
+}

@@ -8,3 +8,14 @@ router = SimpleRouter()
 router.register("patients", PatientViewSet, basename="patient")
 
 urlpatterns = router.urls
+
+# Restricted records and break-the-glass (records/api/access.py).
+from records.api import access as access_api  # noqa: E402
+
+router.register("break-glass", access_api.BreakGlassViewSet, basename="breakglass")
+router.register(
+    "break-glass-reviews", access_api.BreakGlassReviewViewSet, basename="breakglass-review"
+)
+router.register("patient-grants", access_api.PatientGrantViewSet, basename="patient-grant")
+router.register("document-grants", access_api.DocumentGrantViewSet, basename="document-grant")
+urlpatterns = router.urls

@@ -1,3 +1,4 @@
+from .access import BREAK_GLASS_HOURS, BreakGlassAccess
 from .documents import CATEGORY_PERMISSIONS, Document, DocumentVersion, Sensitivity
 from .encounters import Encounter
 from .grants import (
@@ -10,6 +11,8 @@ from .patients import IdentifierSystem, Patient, PatientIdentifier
 from .providers import Provider
 
 __all__ = [
+    "BREAK_GLASS_HOURS",
+    "BreakGlassAccess",
     "CATEGORY_PERMISSIONS",
     "DocumentGroupObjectPermission",
     "DocumentUserObjectPermission",
