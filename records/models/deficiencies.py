@@ -84,6 +84,26 @@ class DeficiencyRule(models.Model):
         where = self.facility.code if self.facility_id else "all facilities"
         return f"{self.name} ({where})"
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        unknown = self.classes - set(Encounter.Class.values)
+        if unknown:
+            known = ", ".join(Encounter.Class.values)
+            raise ValidationError(
+                {
+                    "encounter_classes": f"Unknown class {', '.join(sorted(unknown))}; "
+                    f"use {known}, separated by commas."
+                }
+            )
+        if self.kind == Kind.MISSING_DOCUMENT and not self.doc_type:
+            raise ValidationError(
+                {"doc_type": "Say which document type must be present for this rule."}
+            )
+        if self.anchor == self.Anchor.SURGERY and self.kind == Kind.MISSING_SIGNATURE:
+            # Signatures are owed for the whole chart, counted from discharge.
+            raise ValidationError({"anchor": "Signature rules count from discharge or admission."})
+
     @property
     def classes(self) -> frozenset[str]:
         return frozenset(c.strip() for c in self.encounter_classes.split(",") if c.strip())

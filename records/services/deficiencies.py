@@ -257,8 +257,9 @@ def deficiencies_sweep(*, now=None, chunk_size: int = SWEEP_CHUNK) -> Evaluation
     """Evaluate every current encounter in bulk: rules that come due without an event.
 
     Per chunk: one query for the encounters, one for their documents, one for
-    their live deficiencies, then the inserts and one UPDATE for completions;
-    rules are loaded once.
+    their live deficiencies, one bulk INSERT and one UPDATE for completions;
+    rules are loaded once. ``created`` counts what was planned: under a
+    concurrent evaluation a planned row may already have been there.
     """
     now = now or timezone.now()
     table = _load_rule_table()
@@ -286,8 +287,11 @@ def deficiencies_sweep(*, now=None, chunk_size: int = SWEEP_CHUNK) -> Evaluation
                 )
                 creates.extend(c)
                 completes.extend(done)
-            result = _apply(creates, completes, now)
-        total.created.extend(result.created)
+            result = _apply([], completes, now)
+            # One INSERT per batch; a row a concurrent evaluation inserted first is
+            # skipped by the live-deficiency unique constraints.
+            Deficiency.objects.bulk_create(creates, batch_size=chunk_size, ignore_conflicts=True)
+        total.created.extend(creates)
         total.completed.extend(result.completed)
     return total
 

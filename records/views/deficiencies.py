@@ -204,6 +204,7 @@ class DeficiencyLetterListView(PHIListView):
             .get_queryset()
             .select_related("facility", "provider")
             .annotate(item_count=Count("deficiencies"))
+            .order_by("-letter_date", "provider__family_name", "pk")
         )
 
 
