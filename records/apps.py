@@ -23,16 +23,17 @@ class RecordsConfig(AppConfig):
                 order=10,
             )
         )
+        _ready_deficiencies()
 
         # Restricted records and break-the-glass (records/access.py).
         from him import trail
         from records import access, signals  # noqa: F401  (grant receivers)
-        from records.models import Document, Encounter, PatientIdentifier
+        from records.models import Deficiency, Document, Encounter, PatientIdentifier
         from records.models import Patient as _Patient
         from records.roles import ACCESS_PERMISSIONS
 
         roles.register(ACCESS_PERMISSIONS)
-        access.register_patient_models(_Patient, PatientIdentifier, Encounter, Document)
+        access.register_patient_models(_Patient, PatientIdentifier, Encounter, Document, Deficiency)
         access.register_document_models(Document)
         trail.register_annotator(access.break_glass_marker)
         navigation.register(
@@ -78,3 +79,76 @@ def _label_patients(ids) -> dict[int, str]:
     from records.models import Patient
 
     return dict(Patient.objects.filter(pk__in=list(ids)).values_list("pk", "enterprise_id"))
+
+
+def _ready_deficiencies() -> None:
+    """Chart completion: hooks, scheduled work, dashboard tile, navigation."""
+    from django.db.models.signals import post_migrate
+
+    from him import dashboard, navigation, roles
+    from him.celery import app
+    from records import hooks
+    from records.roles import DEFICIENCY_PERMISSIONS
+    from records.services import deficiencies
+
+    roles.register(DEFICIENCY_PERMISSIONS)
+
+    hooks.register(hooks.ENCOUNTER_DISCHARGED, deficiencies.on_encounter_event)
+    hooks.register(hooks.ENCOUNTER_CHANGED, deficiencies.on_encounter_event)
+    hooks.register(hooks.DOCUMENT_FILED, deficiencies.on_document_event)
+    hooks.register(hooks.DOCUMENT_SIGNED, deficiencies.on_document_event)
+    hooks.register(hooks.DOCUMENT_STATUS_CHANGED, deficiencies.on_document_event)
+    post_migrate.connect(
+        _ensure_default_rules, dispatch_uid="records.deficiency_rules_defaults", weak=False
+    )
+    app.conf.beat_schedule["records-sweep-deficiencies"] = {
+        "task": "records.tasks.sweep_deficiencies",
+        "schedule": 3600.0,
+    }
+    app.conf.beat_schedule["records-deficiency-letters"] = {
+        "task": "records.tasks.send_deficiency_letters",
+        "schedule": 86400.0,
+    }
+    dashboard.register(
+        dashboard.Tile(
+            "records-delinquency",
+            "Delinquency rate",
+            "records.view_delinquency",
+            deficiencies.delinquency_tile,
+            order=20,
+        )
+    )
+    for item in (
+        navigation.NavItem(
+            "Chart completion",
+            "records:chart-completion",
+            "records.view_deficiency",
+            "My charts to complete: documents to dictate and sign.",
+            order=20,
+        ),
+        navigation.NavItem(
+            "Deficiencies",
+            "records:deficiency-list",
+            "records.view_deficiencyrule",
+            "The deficiency work list: what is missing from which chart, and who owes it.",
+            order=21,
+        ),
+        navigation.NavItem(
+            "Deficiency letters",
+            "records:deficiencyletter-list",
+            "records.view_deficiencyletter",
+            "Reminder and escalation letters to providers.",
+            order=22,
+        ),
+    ):
+        navigation.register(item)
+
+
+def _ensure_default_rules(sender, **kwargs) -> None:
+    from django.apps import apps
+
+    if sender.name != "records" or not apps.is_installed("records"):
+        return
+    from records.services.deficiencies import deficiency_rules_ensure_defaults
+
+    deficiency_rules_ensure_defaults()

@@ -45,3 +45,24 @@ ACCESS_PERMISSIONS = {
         "records.delete_documentuserobjectpermission",
     ],
 }
+
+# Chart completion (deficiencies). A separate dict, not appended to PERMISSIONS:
+# migration 0002 imports PERMISSIONS and would look for permissions whose models
+# do not exist yet at that point. Granted by 0003_deficiencies and registered in
+# RecordsConfig.ready() (kept in step after every migrate).
+DEFICIENCY_PERMISSIONS = {
+    roles.HIM_TECHNICIAN: [
+        "records.view_deficiency",
+        "records.view_deficiencyrule",
+        "records.view_deficiencyletter",
+    ],
+    roles.PHYSICIAN: ["records.view_deficiency", "records.view_deficiencyletter"],
+    roles.HIM_MANAGER: [
+        "records.view_deficiency",
+        "records.waive_deficiency",
+        "records.view_delinquency",
+        "records.view_deficiencyrule",
+        "records.view_deficiencyletter",
+    ],
+    roles.AUDITOR: ["records.view_deficiency", "records.view_deficiencyrule"],
+}

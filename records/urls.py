@@ -18,4 +18,5 @@ urlpatterns = [
         name="patient-edit",
     ),
     path("access/", include("records.urls_access")),
+    path("", include("records.urls_deficiencies")),
 ]

@@ -27,3 +27,6 @@ __all__ = [
     "PatientIdentifier",
     "Provider",
 ]
+from .deficiencies import Deficiency, DeficiencyLetter, DeficiencyRule  # noqa: E402
+
+__all__ += ["Deficiency", "DeficiencyLetter", "DeficiencyRule"]
