@@ -1,3 +1,4 @@
+from .amendments import AmendmentRequest
 from .documents import CATEGORY_PERMISSIONS, Document, DocumentVersion, Sensitivity
 from .encounters import Encounter
 from .grants import (
@@ -10,6 +11,7 @@ from .patients import IdentifierSystem, Patient, PatientIdentifier
 from .providers import Provider
 
 __all__ = [
+    "AmendmentRequest",
     "CATEGORY_PERMISSIONS",
     "DocumentGroupObjectPermission",
     "DocumentUserObjectPermission",
