@@ -84,18 +84,18 @@ class _VisibleField(serializers.SlugRelatedField):
 
     def get_queryset(self):
         request = self.context.get("request")
-        model = self.queryset_model
+        model = self.queryset.model  # the class attribute names the model (and the schema)
         if request is None:
             return model.objects.none()
         return model.objects.visible_to(request.user)
 
 
 class VisiblePatientField(_VisibleField):
-    queryset_model = Patient
+    queryset = Patient.objects.none()
 
 
 class VisibleDocumentField(_VisibleField):
-    queryset_model = Document
+    queryset = Document.objects.none()
 
 
 class AmendmentReceiveSerializer(serializers.Serializer):
@@ -118,7 +118,8 @@ class AcceptSerializer(serializers.Serializer):
 
 
 class DenySerializer(serializers.Serializer):
-    basis = serializers.ChoiceField(
+    # Named as the model's field, so the schema has one enum for the bases.
+    denial_basis = serializers.ChoiceField(
         choices=AmendmentRequest.DenialBasis.choices,
         error_messages={"required": "Choose the basis for denial."},
     )
@@ -207,8 +208,11 @@ class AmendmentRequestViewSet(PHIListCreateRetrieveViewSet, mixins.DestroyModelM
             )
         incoming = serializer_class(data=request.data)
         incoming.is_valid(raise_exception=True)
+        data = dict(incoming.validated_data)
+        if "denial_basis" in data:
+            data["basis"] = data.pop("denial_basis")
         try:
-            service(request=obj, user=request.user, **incoming.validated_data)
+            service(request=obj, user=request.user, **data)
         except PermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from None
         return Response(self._out(obj))

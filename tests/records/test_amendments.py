@@ -303,7 +303,9 @@ def test_a_technician_may_not_decide(personas, trail_watch):
     response = web_client(personas.writer).post(f"{LIST}{request.public_id}/accept/", {})
     assert response.status_code == 403
     response = api_client(personas.writer).post(
-        f"{API_LIST}{request.public_id}/deny/", {"basis": Basis.ACCURATE_COMPLETE}, format="json"
+        f"{API_LIST}{request.public_id}/deny/",
+        {"denial_basis": Basis.ACCURATE_COMPLETE},
+        format="json",
     )
     assert response.status_code == 403
     assert "HIM manager or the privacy officer" in error_message(response)
@@ -337,7 +339,7 @@ def test_deny_without_a_basis_is_refused(personas, manager):
     assert form.errors["basis"] == ["Choose the basis for denial."]
     response = api_client(manager).post(f"{API_LIST}{request.public_id}/deny/", {}, format="json")
     assert response.status_code == 400
-    assert "basis" in response.json()["error"]["fields"]
+    assert "denial_basis" in response.json()["error"]["fields"]
     request.refresh_from_db()
     assert request.status == Status.RECEIVED and not request.denial_letter
 
@@ -562,3 +564,45 @@ def test_a_patient_out_of_reach_hides_their_requests(personas, monkeypatch):
 def test_pdf_text_helper_reads_the_letter():
     data = svc.render_letter(svc.Letter(title="T", paragraphs=["hello statement of disagreement"]))
     assert "hello statement of disagreement" in _pdf_text(data)
+
+
+def test_the_whole_denial_path_through_the_api(personas, manager, trail_watch):
+    request = make_request(facility=personas.facility)
+    url = f"{API_LIST}{request.public_id}/"
+    response = api_client(manager).post(
+        f"{url}deny/", {"denial_basis": Basis.NOT_CREATED_HERE}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "denied"
+    assert response.json()["has_denial_letter"] is True
+    writer = api_client(personas.writer)
+    response = writer.post(
+        f"{url}disagreement/",
+        {"statement": "The note was written here.", "received_on": TODAY.isoformat()},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    response = writer.post(
+        f"{url}rebuttal/",
+        {"statement": "Outside record, author reachable.", "rebuttal_on": TODAY.isoformat()},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["rebuttal_statement"] == "Outside record, author reachable."
+    reasons = [r.reason for r in trail_watch.rows(action=Action.UPDATE)]
+    assert reasons == [
+        "amendment denied",
+        "statement of disagreement recorded",
+        "rebuttal recorded",
+    ]
+
+
+def test_dashboard_tile_counts_overdue_requests(personas):
+    from him import dashboard
+
+    make_request(facility=personas.facility, received_on=TODAY - dt.timedelta(days=61))
+    make_request(facility=personas.other_facility, received_on=TODAY - dt.timedelta(days=61))
+    tile = next(
+        t for t in dashboard.tiles_for(personas.writer) if t["key"] == "records-amendments-overdue"
+    )
+    assert tile["value"] == 1 and tile["status"] == "alert"
