@@ -461,6 +461,8 @@ def test_disagreement_and_rebuttal_are_kept_with_the_record(personas, manager, t
     # The chart shows the request, the denial, the disagreement and the rebuttal.
     page = web_client(personas.writer).get(f"/records/patients/{patient.enterprise_id}/")
     body = page.content.decode()
+    title = body.split("<title>")[1].split("</title>")[0]
+    assert "Amendments" not in title and body.count('id="chart-amendments"') == 1
     assert str(request.short_ref) in body
     assert "Accurate and complete" in body
     assert "I never had that reaction." in body
