@@ -64,6 +64,10 @@ class RecordsConfig(AppConfig):
             )
         )
 
+        from records import amendments_setup
+
+        amendments_setup.ready()
+
 
 def _resolve_patient(text: str) -> list[int]:
     # Names a patient for the trail viewer's filter; the trail is the privacy

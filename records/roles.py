@@ -66,3 +66,20 @@ DEFICIENCY_PERMISSIONS = {
     ],
     roles.AUDITOR: ["records.view_deficiency", "records.view_deficiencyrule"],
 }
+
+# Amendments (45 CFR 164.526): technicians record and extend; the HIM manager and
+# the privacy officer also decide. They see the documents a request concerns.
+# Kept apart from PERMISSIONS, which migration 0002 grants before the model exists;
+# roles.sync (after every migrate) grants these.
+_AMENDMENTS = ["records.view_amendmentrequest", "records.view_document"]
+_AMENDMENTS_WRITE = [
+    *_AMENDMENTS,
+    "records.add_amendmentrequest",
+    "records.change_amendmentrequest",
+]
+AMENDMENT_PERMISSIONS = {
+    roles.HIM_TECHNICIAN: _AMENDMENTS_WRITE,
+    roles.HIM_MANAGER: [*_AMENDMENTS_WRITE, "records.decide_amendment"],
+    roles.PRIVACY_OFFICER: [*_AMENDMENTS_WRITE, "records.decide_amendment"],
+    roles.AUDITOR: _AMENDMENTS,
+}

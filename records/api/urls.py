@@ -1,6 +1,8 @@
 from rest_framework.routers import SimpleRouter
 
+from records.api import access as access_api
 from records.api import deficiencies
+from records.api.amendments import AmendmentRequestViewSet
 from records.api.patients import PatientViewSet
 
 app_name = "records-api"
@@ -10,16 +12,12 @@ router.register("patients", PatientViewSet, basename="patient")
 router.register("deficiencies", deficiencies.DeficiencyViewSet, basename="deficiency")
 router.register("deficiency-rules", deficiencies.DeficiencyRuleViewSet, basename="deficiencyrule")
 router.register("delinquency", deficiencies.DelinquencyViewSet, basename="delinquency")
-
-urlpatterns = router.urls
-
-# Restricted records and break-the-glass (records/api/access.py).
-from records.api import access as access_api  # noqa: E402
-
+router.register("amendments", AmendmentRequestViewSet, basename="amendmentrequest")
 router.register("break-glass", access_api.BreakGlassViewSet, basename="breakglass")
 router.register(
     "break-glass-reviews", access_api.BreakGlassReviewViewSet, basename="breakglass-review"
 )
 router.register("patient-grants", access_api.PatientGrantViewSet, basename="patient-grant")
 router.register("document-grants", access_api.DocumentGrantViewSet, basename="document-grant")
+
 urlpatterns = router.urls

@@ -1,4 +1,5 @@
 from .access import BREAK_GLASS_HOURS, BreakGlassAccess
+from .amendments import AmendmentRequest
 from .documents import CATEGORY_PERMISSIONS, Document, DocumentVersion, Sensitivity
 from .encounters import Encounter
 from .grants import (
@@ -13,6 +14,7 @@ from .providers import Provider
 __all__ = [
     "BREAK_GLASS_HOURS",
     "BreakGlassAccess",
+    "AmendmentRequest",
     "CATEGORY_PERMISSIONS",
     "DocumentGroupObjectPermission",
     "DocumentUserObjectPermission",

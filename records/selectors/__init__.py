@@ -1,0 +1,1 @@
+"""Reads for the records app, one module per part."""
