@@ -1,3 +1,4 @@
+from .document_intake import DocumentStatusChange, ScanUpload, TranscriptionTemplate
 from .documents import CATEGORY_PERMISSIONS, Document, DocumentVersion, Sensitivity
 from .encounters import Encounter
 from .grants import (
@@ -23,4 +24,7 @@ __all__ = [
     "Patient",
     "PatientIdentifier",
     "Provider",
+    "DocumentStatusChange",
+    "ScanUpload",
+    "TranscriptionTemplate",
 ]
