@@ -47,6 +47,7 @@ DOCUMENT_PERMISSIONS = {
     ],
     roles.HIM_MANAGER: [
         "records.view_document",
+        "records.view_scanupload",  # watches the scanning backlog
     ],
     roles.PRIVACY_OFFICER: [
         "records.view_document",

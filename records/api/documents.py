@@ -402,6 +402,7 @@ class ScanUploadViewSet(
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
     mixins.ListModelMixin,
+    mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
     """Scanned files; the list shows the unindexed queue unless ``status`` is given."""
@@ -419,6 +420,11 @@ class ScanUploadViewSet(
         if self.action == "list" and not self.request.query_params.get("status"):
             queryset = queryset.filter(status=ScanUpload.Status.UNINDEXED)
         return queryset
+
+    def perform_destroy(self, instance):
+        raise exceptions.MethodNotAllowed(
+            "DELETE", detail="A scan is never deleted; reject it (with a reason) instead."
+        )
 
     @extend_schema(responses=FILE_RESPONSE)
     @action(detail=True, methods=["get"], renderer_classes=[DownloadRenderer])

@@ -19,6 +19,7 @@ from him import policy, trail
 from him.trail import Action, Outcome
 from him.views.base import (
     ObjectMixin,
+    OutOfReach,
     PHICreateView,
     PHIDetailView,
     PHIListView,
@@ -48,6 +49,20 @@ def add_errors(form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+OUT_OF_REACH = "Not saved: the result would be outside the facilities you can reach."
+
+
+def refuse_out_of_reach(form, label: str):
+    """After a rolled-back write that would have left the user's reach: trail it, say it."""
+    trail.record(
+        Action.DENIED,
+        object_type=label,
+        outcome=Outcome.DENIED,
+        reason="write would leave the object outside the user's reach; rolled back",
+    )
+    form.add_error(None, OUT_OF_REACH)
 
 
 class DocumentObjectMixin(ObjectMixin):
@@ -493,10 +508,13 @@ class TranscriptionCreateView(TranscriptionPermissionMixin, PolicyMixin, FormVie
                     route=route,
                 )
                 if not policy.can(self.request.user, "view", document):
-                    raise ValidationError("Not saved: the result would be outside your access.")
+                    raise OutOfReach
                 trail.record(Action.CREATE, obj=document, reason="transcription")
         except ValidationError as exc:
             add_errors(form, exc)
+            return self.form_invalid(form)
+        except OutOfReach:
+            refuse_out_of_reach(form, "records.document")
             return self.form_invalid(form)
         messages.success(
             self.request,

@@ -13,12 +13,12 @@ from django.views.generic import FormView
 
 from him import policy, trail
 from him.trail import Action
-from him.views.base import ObjectMixin, PHIListView, PolicyMixin
+from him.views.base import ObjectMixin, OutOfReach, PHIListView, PolicyMixin
 from records.filters_documents import ScanUploadFilterSet
 from records.forms_documents import ReasonForm, ScanIndexForm, ScanUploadForm
 from records.models import ScanUpload
 from records.services import scanning as services
-from records.views.documents import add_errors, version_response
+from records.views.documents import add_errors, refuse_out_of_reach, version_response
 
 
 class ScanQueueView(PHIListView):
@@ -53,9 +53,14 @@ class ScanUploadView(PolicyMixin, FormView):
                     for f in form.cleaned_data["files"]
                 ]
                 for upload in uploads:
+                    if not policy.can(self.request.user, "view", upload):
+                        raise OutOfReach
                     trail.record(Action.CREATE, obj=upload)
         except ValidationError as exc:
             add_errors(form, exc)
+            return self.form_invalid(form)
+        except OutOfReach:
+            refuse_out_of_reach(form, "records.scanupload")
             return self.form_invalid(form)
         for upload in uploads:
             warning = services.duplicate_warning(upload)
@@ -151,9 +156,12 @@ class ScanIndexView(_ScanObjectMixin, FormView):
                     author=data.get("author"),
                 )
                 if not policy.can(self.request.user, "view", document):
-                    raise ValidationError("Not saved: the result would be outside your access.")
+                    raise OutOfReach
         except ValidationError as exc:
             add_errors(form, exc)
+            return self.form_invalid(form)
+        except OutOfReach:
+            refuse_out_of_reach(form, "records.document")
             return self.form_invalid(form)
         messages.success(self.request, "Scan indexed and filed to the patient's record.")
         return redirect("records:document-detail", public_id=document.public_id)
