@@ -39,7 +39,7 @@ def checked_file(uploaded):
     return uploaded
 
 
-def _date(value, name="service_date"):
+def _date(value):
     if value and value > timezone.localdate():
         raise forms.ValidationError("The service date cannot be in the future.")
     return value

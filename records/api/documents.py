@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import exceptions, mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -30,6 +30,7 @@ def _user(serializer):
     return request.user if request is not None else None
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class VisiblePatientField(serializers.SlugRelatedField):
     """A patient by enterprise id, among the patients the caller may reach."""
 
@@ -43,6 +44,7 @@ class VisiblePatientField(serializers.SlugRelatedField):
         return Patient.objects.visible_to(request.user, "view")
 
 
+@extend_schema_field(OpenApiTypes.UUID)
 class VisibleEncounterField(serializers.SlugRelatedField):
     def __init__(self, **kwargs):
         super().__init__(slug_field="public_id", **kwargs)
@@ -270,12 +272,16 @@ class DocumentViewSet(
         return response
 
     @extend_schema(responses=FILE_RESPONSE, summary="The content, inline (a read in the trail)")
-    @action(detail=True, methods=["get"], renderer_classes=[DownloadRenderer])
+    @action(
+        detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, DownloadRenderer]
+    )
     def content(self, request, id=None):
         return self._content(request, download=False)
 
     @extend_schema(responses=FILE_RESPONSE, summary="The content as a download (an export)")
-    @action(detail=True, methods=["get"], renderer_classes=[DownloadRenderer])
+    @action(
+        detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, DownloadRenderer]
+    )
     def download(self, request, id=None):
         return self._content(request, download=True)
 
@@ -427,7 +433,9 @@ class ScanUploadViewSet(
         )
 
     @extend_schema(responses=FILE_RESPONSE)
-    @action(detail=True, methods=["get"], renderer_classes=[DownloadRenderer])
+    @action(
+        detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, DownloadRenderer]
+    )
     def content(self, request, id=None):
         upload = self.get_object()
         response = version_response(upload, upload, download=False)

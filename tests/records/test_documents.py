@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+import orjson
 import pytest
 from documents_support import (
     EXE_BYTES,
@@ -26,6 +27,7 @@ from him.testing.personas import api_client, web_client
 from him.trail import Action, Outcome
 from records.models import Document, DocumentVersion
 from records.services import documents as services
+from records.services.scanning import scan_upload_create
 
 LIST = "/records/documents/"
 API_LIST = "/api/v1/records/documents/"
@@ -391,13 +393,21 @@ def test_filters_by_type_encounter_status_and_dates(personas):
     assert response.status_code == 400
 
 
-def test_chart_lists_the_patients_documents(personas):
+def test_chart_lists_the_patients_documents_and_trails_them(personas, trail_watch):
     document = make_document(personas.facility, title="Chart note")
+    hidden = make_document(personas.facility, patient=document.patient)
+    services.document_mark_entered_in_error(document=hidden, user=None, reason="Duplicate")
+    trail_watch.mark()
     response = web_client(personas.writer).get(
         f"/records/patients/{document.patient.enterprise_id}/"
     )
     assert response.status_code == 200
-    assert f"/records/documents/{document.public_id}/" in response.content.decode()
+    page = response.content.decode()
+    assert page.count(f"/records/documents/{document.public_id}/") == 1
+    assert str(hidden.public_id) not in page
+    row = trail_watch.one(action=Action.READ, object_type="records.document")
+    assert orjson.loads(row.detail)["shown"] == [str(document.public_id)]
+    assert row.patient_id == document.patient_id
 
 
 def test_html_add_version_keeps_the_old_one(personas, author):
@@ -425,3 +435,35 @@ def test_schema_stays_valid(personas):
     paths = response.json()["paths"]
     assert "/api/v1/records/documents/{id}/versions/" in paths
     assert "/api/v1/records/scan-uploads/{id}/index/" in paths
+
+
+def test_every_documents_screen_renders(personas, author):
+    document = make_document(personas.facility, author=author)
+    scan = scan_upload_create(
+        facility=personas.facility, user=None, file=upload("s.tif", tiff_bytes(2), "image/tiff")
+    )
+    eid = document.patient.enterprise_id
+    tech = web_client(personas.writer)
+    for url in (
+        f"/records/documents/add/?patient={eid}",
+        f"{LIST}?patient={eid}&show_entered_in_error=on",
+        page_url(document),
+        page_url(document, "edit/"),
+        page_url(document, "versions/"),
+        page_url(document, "versions/add/"),
+        page_url(document, "entered-in-error/"),
+        "/records/transcription/",
+        f"/records/transcription/new/?patient={eid}&doc_type=discharge",
+        "/records/scans/",
+        "/records/scans/upload/",
+        f"/records/scans/{scan.public_id}/",
+        "/",
+    ):
+        response = tech.get(url)
+        assert response.status_code == 200, url
+    home = tech.get("/").content.decode()
+    assert "Scanning queue" in home and "Transcription" in home
+    doctor = web_client(author.user)
+    assert doctor.get("/records/signatures/").status_code == 200
+    assert "Signature queue" in doctor.get("/").content.decode()
+    assert "Sign version 1" in doctor.get(page_url(document)).content.decode()
