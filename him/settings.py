@@ -325,6 +325,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status"; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ReportRunStatusEnum": "him.models.reports.ReportRun.Status",
+        "DocumentStatusEnum": "records.models.documents.Document.Status",
+        "ScanUploadStatusEnum": "records.models.document_intake.ScanUpload.Status",
+        "EncounterStatusEnum": "records.models.encounters.Encounter.Status",
+        "AmendmentStatusEnum": "records.models.amendments.AmendmentRequest.Status",
+        "DeficiencyStatusEnum": "records.models.deficiencies.Deficiency.Status",
+    },
 }
 
 # Logging -----------------------------------------------------------------------------------

@@ -68,6 +68,34 @@ class RecordsConfig(AppConfig):
 
         amendments_setup.ready()
 
+        from records.roles import DOCUMENT_PERMISSIONS
+
+        roles.register(DOCUMENT_PERMISSIONS)
+        for label, url_name, permission, description, order in (
+            (
+                "Scanning queue",
+                "records:scan-queue",
+                "records.add_scanupload",
+                "Index scanned pages to patients.",
+                30,
+            ),
+            (
+                "Transcription",
+                "records:transcription-list",
+                "records.transcribe",
+                "Type dictated reports from templates; route them for signature.",
+                31,
+            ),
+            (
+                "Signature queue",
+                "records:signature-queue",
+                "records.sign_document",
+                "Documents waiting for your signature.",
+                32,
+            ),
+        ):
+            navigation.register(navigation.NavItem(label, url_name, permission, description, order))
+
 
 def _resolve_patient(text: str) -> list[int]:
     # Names a patient for the trail viewer's filter; the trail is the privacy

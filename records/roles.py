@@ -83,3 +83,44 @@ AMENDMENT_PERMISSIONS = {
     roles.PRIVACY_OFFICER: [*_AMENDMENTS_WRITE, "records.decide_amendment"],
     roles.AUDITOR: _AMENDMENTS,
 }
+
+# Documents, scanning intake and transcription (the documents part). Registered from
+# ready() and granted by roles.sync after migrate: not through 0002's data migration,
+# which runs before these models exist.
+DOCUMENT_PERMISSIONS = {
+    roles.HIM_TECHNICIAN: [
+        "records.view_document",
+        "records.add_document",
+        "records.change_document",
+        "records.view_documentversion",
+        "records.view_scanupload",
+        "records.add_scanupload",
+        "records.change_scanupload",
+        "records.view_transcriptiontemplate",
+        "records.transcribe",
+    ],
+    roles.CODER: [
+        "records.view_document",
+    ],
+    roles.ROI_SPECIALIST: [
+        "records.view_document",
+    ],
+    roles.AUDITOR: [
+        "records.view_document",
+    ],
+    roles.HIM_MANAGER: [
+        "records.view_document",
+        "records.view_scanupload",  # watches the scanning backlog
+    ],
+    roles.PRIVACY_OFFICER: [
+        "records.view_document",
+    ],
+    roles.PHYSICIAN: [
+        "records.view_document",
+        "records.sign_document",
+    ],
+    roles.INTEGRATION: [
+        "records.view_document",
+        "records.add_document",
+    ],
+}

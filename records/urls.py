@@ -20,4 +20,5 @@ urlpatterns = [
     path("access/", include("records.urls_access")),
     path("", include("records.urls_deficiencies")),
     path("", include("records.urls_amendments")),
+    path("", include("records.urls_documents")),
 ]

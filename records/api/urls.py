@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 from records.api import access as access_api
 from records.api import deficiencies
 from records.api.amendments import AmendmentRequestViewSet
+from records.api.documents import DocumentViewSet, ScanUploadViewSet
 from records.api.patients import PatientViewSet
 
 app_name = "records-api"
@@ -19,5 +20,7 @@ router.register(
 )
 router.register("patient-grants", access_api.PatientGrantViewSet, basename="patient-grant")
 router.register("document-grants", access_api.DocumentGrantViewSet, basename="document-grant")
+router.register("documents", DocumentViewSet, basename="document")
+router.register("scan-uploads", ScanUploadViewSet, basename="scanupload")
 
 urlpatterns = router.urls

@@ -1,5 +1,6 @@
 from .access import BREAK_GLASS_HOURS, BreakGlassAccess
 from .amendments import AmendmentRequest
+from .document_intake import DocumentStatusChange, ScanUpload, TranscriptionTemplate
 from .documents import CATEGORY_PERMISSIONS, Document, DocumentVersion, Sensitivity
 from .encounters import Encounter
 from .grants import (
@@ -28,6 +29,9 @@ __all__ = [
     "Patient",
     "PatientIdentifier",
     "Provider",
+    "DocumentStatusChange",
+    "ScanUpload",
+    "TranscriptionTemplate",
 ]
 from .deficiencies import Deficiency, DeficiencyLetter, DeficiencyRule  # noqa: E402
 

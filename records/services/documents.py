@@ -14,7 +14,15 @@ from django.utils import timezone
 
 from him import trail
 from records import hooks
-from records.models import Document, DocumentVersion, Encounter, Patient, Provider
+from records.files import version_file_fields
+from records.models import (
+    Document,
+    DocumentStatusChange,
+    DocumentVersion,
+    Encounter,
+    Patient,
+    Provider,
+)
 
 Status = Document.Status
 Kind = DocumentVersion.Kind
@@ -34,10 +42,17 @@ def document_create(
     sensitivity: int = 0,
     status: str = Status.DRAFT,
     version_fields: dict | None = None,
+    file=None,
 ) -> Document:
-    """File a new document with its first version (text and/or file fields)."""
+    """File a new document with its first version (text and/or file fields).
+
+    ``file`` (an uploaded file) is checked by its content (records.files) before
+    anything is written; ``version_fields`` may carry already-checked fields.
+    """
     if encounter is not None and encounter.patient_id != patient.pk:
         raise ValidationError({"encounter": "That encounter belongs to another patient."})
+    if file is not None:
+        version_fields = {**(version_fields or {}), **_file_fields(file)}
     document = Document.objects.create(
         patient=patient,
         encounter=encounter,
@@ -73,14 +88,21 @@ def document_add_version(
     reason: str,
     text: str = "",
     version_fields: dict | None = None,
+    file=None,
 ) -> DocumentVersion:
     """A correction, addendum or amendment: a new version; the old one stays."""
     if kind == Kind.ORIGINAL:
         raise ValidationError({"kind": "A document has only one original."})
-    if not reason.strip():
+    if kind not in Kind.values:
+        raise ValidationError({"kind": f"Choose one of: {', '.join(Kind.values[1:])}."})
+    if not (reason or "").strip():
         raise ValidationError({"reason": "Say why this version is made."})
     if document.status == Status.ENTERED_IN_ERROR:
         raise ValidationError("This document was entered in error; file a new one instead.")
+    if file is not None:
+        version_fields = {**(version_fields or {}), **_file_fields(file)}
+    if not text.strip() and not (version_fields or {}).get("file"):
+        raise ValidationError({"text": "A new version needs its text or a file."})
     document = Document.objects.select_for_update().get(pk=document.pk)
     number = (document.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = DocumentVersion.objects.create(
@@ -131,8 +153,17 @@ def document_mark_entered_in_error(*, document: Document, user, reason: str) -> 
         raise ValidationError({"reason": "Say why this document was entered in error."})
     document = Document.objects.select_for_update().get(pk=document.pk)
     previous = document.status
+    if previous == Status.ENTERED_IN_ERROR:
+        raise ValidationError("This document is already marked entered in error.")
     document.status = Status.ENTERED_IN_ERROR
     document.save(update_fields=["status", "updated_at"])
+    DocumentStatusChange.objects.create(
+        document=document,
+        from_status=previous,
+        to_status=Status.ENTERED_IN_ERROR,
+        reason=reason.strip(),
+        changed_by=_user_or_none(user),
+    )
     trail.record(
         trail.Action.UPDATE,
         obj=document,
@@ -141,3 +172,124 @@ def document_mark_entered_in_error(*, document: Document, user, reason: str) -> 
     )
     hooks.fire(hooks.DOCUMENT_STATUS_CHANGED, document=document, previous=previous)
     return document
+
+
+# Added by the documents part: files, edits of unsigned drafts, routing, signing as a user.
+
+LOCKED_STATUSES = (Status.SIGNED, Status.AMENDED, Status.ENTERED_IN_ERROR)
+SIGNED_NOT_EDITABLE = (
+    "This document is signed and cannot be edited in place; add a correction or an "
+    "addendum (a new version, with its reason) instead."
+)
+
+
+def _user_or_none(user):
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def _file_fields(file) -> dict:
+    try:
+        return version_file_fields(file, getattr(file, "facts", None))
+    except ValidationError as exc:
+        raise ValidationError({"file": exc.messages}) from None
+
+
+@transaction.atomic
+def document_update(
+    *,
+    document: Document,
+    user,
+    text: str | None = None,
+    file=None,
+    **fields,
+) -> Document:
+    """Edit a document that nobody has signed yet (a draft or one awaiting signature).
+
+    ``fields`` are metadata (title, doc_type, service_date, author, encounter,
+    sensitivity); ``text``/``file`` replace the unsigned current version's
+    content. Anything signed is refused: a signed record changes only by a new version.
+    """
+    document = Document.objects.select_for_update().get(pk=document.pk)
+    version = document.current_version
+    if document.status in LOCKED_STATUSES or (version is not None and version.signed_at):
+        if document.status == Status.ENTERED_IN_ERROR:
+            raise ValidationError("This document was entered in error and cannot be edited.")
+        raise ValidationError(SIGNED_NOT_EDITABLE)
+    allowed = {"title", "doc_type", "service_date", "author", "encounter", "sensitivity"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError(f"These cannot be changed here: {', '.join(sorted(unknown))}.")
+    encounter = fields.get("encounter", document.encounter)
+    if encounter is not None and encounter.patient_id != document.patient_id:
+        raise ValidationError({"encounter": "That encounter belongs to another patient."})
+    for name, value in fields.items():
+        setattr(document, name, value)
+    if "encounter" in fields and encounter is not None:
+        document.facility = encounter.facility
+    document.save()
+    if version is not None and (text is not None or file is not None):
+        if text is not None:
+            version.text = text
+        if file is not None:
+            for name, value in _file_fields(file).items():
+                setattr(version, name, value)
+        version.save()
+    return document
+
+
+@transaction.atomic
+def document_route_for_signature(*, document: Document, user) -> Document:
+    """A finished draft goes to its author's signature queue."""
+    document = Document.objects.select_for_update().get(pk=document.pk)
+    if document.status != Status.DRAFT:
+        raise ValidationError(
+            f"Only a draft can be routed for signature; this one is "
+            f"{document.get_status_display().lower()}."
+        )
+    if document.author_id is None:
+        raise ValidationError({"author": "Choose the author who will sign this document."})
+    version = document.current_version
+    if version is None or not (version.text.strip() or version.file):
+        raise ValidationError({"text": "The document is empty; type the report first."})
+    document.status = Status.PENDING_SIGNATURE
+    document.save(update_fields=["status", "updated_at"])
+    DocumentStatusChange.objects.create(
+        document=document,
+        from_status=Status.DRAFT,
+        to_status=Status.PENDING_SIGNATURE,
+        reason="routed to the author for signature",
+        changed_by=_user_or_none(user),
+    )
+    trail.record(
+        trail.Action.UPDATE,
+        obj=document,
+        reason="routed for signature",
+        detail={"author": document.author_id},
+    )
+    return document
+
+
+class SignatureRefused(Exception):
+    """The user may not sign this document (not its author, or not a physician)."""
+
+
+def document_sign_as_user(*, document: Document, user) -> DocumentVersion:
+    """A signed-in physician signs a document they authored.
+
+    Raises SignatureRefused when the user holds no signing permission, is not
+    linked to a provider, or is not the document's author.
+    """
+    provider = Provider.objects.filter(user=user, active=True).first()
+    problem = ""
+    if not user.has_perm("records.sign_document"):
+        problem = "Your role does not allow signing documents."
+    elif provider is None:
+        problem = "Your account is not linked to a provider, so you cannot sign."
+    elif document.author_id != provider.pk:
+        problem = "Only the document's author can sign it."
+    if problem:
+        trail.record(
+            trail.Action.DENIED, obj=document, outcome=trail.Outcome.DENIED, reason=problem
+        )
+        raise SignatureRefused(problem)
+    return document_sign(document=document, provider=provider, user=user)

@@ -362,7 +362,9 @@ def test_row_from_a_request_carries_who_what_when_where(client, facility):
     request_id = response["X-Request-ID"]
     assert request_id
 
-    event = AccessEvent.objects.filter(seq__gt=last_seq, action="read").get()
+    event = AccessEvent.objects.filter(
+        seq__gt=last_seq, action="read", object_type="records.patient"
+    ).get()
     assert event.at.utcoffset() == dt.timedelta(0)
     assert abs(event.at - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
     assert event.user_id == tech.pk
