@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from records.views import patients as patient_views
 
@@ -17,4 +17,5 @@ urlpatterns = [
         patient_views.PatientUpdateView.as_view(),
         name="patient-edit",
     ),
+    path("", include("records.urls_chart")),
 ]
