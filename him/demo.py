@@ -1,13 +1,15 @@
-"""A small synthetic demo data set: facilities, one user per role, patients.
+"""A small synthetic demo data set: facilities, one user per role; apps add theirs.
 
-Synthetic only: names are drawn from short fixed lists, never from real people.
+Apps register their part with ``register_seed(fn)`` from AppConfig.ready(); ``seed``
+calls each with the facilities, after the platform's part (the platform never
+imports an app). Synthetic only: names come from short fixed lists, never from
+real people.
 """
 
 from __future__ import annotations
 
-import random
 import secrets
-from datetime import date, timedelta
+from collections.abc import Callable
 
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -30,42 +32,14 @@ DEMO_USERS = [
     ("integration", "Interface", "Engine", roles.INTEGRATION),
 ]
 
-_FAMILY = [
-    "Alder",
-    "Brook",
-    "Castell",
-    "Dunmore",
-    "Ellery",
-    "Fairbank",
-    "Garrow",
-    "Hollis",
-    "Iverson",
-    "Jessop",
-    "Kettering",
-    "Lowell",
-    "Marsh",
-    "Norwood",
-    "Oakes",
-    "Pembry",
-]
-_GIVEN = [
-    "Ada",
-    "Basil",
-    "Cora",
-    "Dmitri",
-    "Elsa",
-    "Farid",
-    "Greta",
-    "Hugo",
-    "Ines",
-    "Jonah",
-    "Kira",
-    "Leon",
-    "Maren",
-    "Nico",
-    "Opal",
-    "Pavel",
-]
+SeedHook = Callable[..., None]
+_seeds: list[SeedHook] = []
+
+
+def register_seed(fn: SeedHook) -> None:
+    """``fn(*, facilities, patients_per_facility, rng_seed)`` adds an app's demo data."""
+    if fn not in _seeds:
+        _seeds.append(fn)
 
 
 def new_password() -> str:
@@ -75,8 +49,6 @@ def new_password() -> str:
 @transaction.atomic
 def seed(*, patients_per_facility: int = 40, rng_seed: int = 7) -> list[tuple[str, str, str]]:
     """Create what is missing; return (username, role, password) for users made now."""
-    from records.models import Patient
-
     facilities = []
     for code, name in FACILITIES:
         facility, _ = Facility.objects.get_or_create(code=code, defaults={"name": name})
@@ -100,16 +72,6 @@ def seed(*, patients_per_facility: int = 40, rng_seed: int = 7) -> list[tuple[st
             for facility in facilities if role != roles.PHYSICIAN else facilities[:1]:
                 assign_perm("him.access_facility", user, facility)
         created.append((username, role, password))
-    rng = random.Random(rng_seed)
-    for facility in facilities:
-        have = Patient.objects.filter(facility=facility).count()
-        for n in range(have, patients_per_facility):
-            Patient.objects.create(
-                facility=facility,
-                mrn=f"{facility.code[:1]}{100000 + n}",
-                family_name=rng.choice(_FAMILY),
-                given_name=rng.choice(_GIVEN),
-                birth_date=date(1940, 1, 1) + timedelta(days=rng.randrange(0, 30000)),
-                sex=rng.choice(["F", "M", "F", "M", "U"]),
-            )
+    for fn in _seeds:
+        fn(facilities=facilities, patients_per_facility=patients_per_facility, rng_seed=rng_seed)
     return created

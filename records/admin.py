@@ -22,3 +22,15 @@ class DeficiencyRuleAdmin(admin.ModelAdmin):
     )
     list_filter = ("active", "kind", "anchor", "facility")
     search_fields = ("name",)
+
+
+from records.models import IdentifierSystem  # noqa: E402
+
+
+@admin.register(IdentifierSystem)
+class IdentifierSystemAdmin(admin.ModelAdmin):
+    """Identifier namespaces (facility MRNs, payers, external systems): not PHI."""
+
+    list_display = ["code", "name", "kind", "facility", "active"]
+    list_filter = ["kind", "active", "facility"]
+    search_fields = ["code", "name"]

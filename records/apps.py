@@ -23,6 +23,28 @@ class RecordsConfig(AppConfig):
                 order=10,
             )
         )
+        navigation.register(
+            navigation.NavItem(
+                "Encounters",
+                "records:encounter-list",
+                "records.view_encounter",
+                "Visits and stays: admit, discharge, attending.",
+                order=12,
+            )
+        )
+        navigation.register(
+            navigation.NavItem(
+                "Providers",
+                "records:provider-list",
+                "records.view_provider",
+                "Physicians and clinicians; NPI.",
+                order=14,
+            )
+        )
+        from him import demo
+        from records.demo import seed_records
+
+        demo.register_seed(seed_records)
         _ready_deficiencies()
 
         # Restricted records and break-the-glass (records/access.py).

@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("records.urls_deficiencies")),
     path("", include("records.urls_amendments")),
     path("", include("records.urls_documents")),
+    path("", include("records.urls_chart")),
 ]

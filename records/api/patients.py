@@ -1,10 +1,11 @@
 from him.api.viewsets import PHIModelViewSet
+from records.api.chart import PatientSSNMixin
 from records.api.serializers import PatientSerializer
 from records.filters import PatientFilterSet
 from records.models import Patient
 
 
-class PatientViewSet(PHIModelViewSet):
+class PatientViewSet(PatientSSNMixin, PHIModelViewSet):
     queryset = Patient.objects.all()
     serializer_class = PatientSerializer
     filterset_class = PatientFilterSet
@@ -12,4 +13,4 @@ class PatientViewSet(PHIModelViewSet):
     ordering_fields = ["family_name", "birth_date", "created_at"]
 
     def get_queryset(self):
-        return super().get_queryset().select_related("facility")
+        return super().get_queryset().select_related("facility", "merged_into")

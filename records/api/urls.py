@@ -1,7 +1,7 @@
 from rest_framework.routers import SimpleRouter
 
 from records.api import access as access_api
-from records.api import deficiencies
+from records.api import chart, deficiencies
 from records.api.amendments import AmendmentRequestViewSet
 from records.api.documents import DocumentViewSet, ScanUploadViewSet
 from records.api.patients import PatientViewSet
@@ -22,5 +22,9 @@ router.register("patient-grants", access_api.PatientGrantViewSet, basename="pati
 router.register("document-grants", access_api.DocumentGrantViewSet, basename="document-grant")
 router.register("documents", DocumentViewSet, basename="document")
 router.register("scan-uploads", ScanUploadViewSet, basename="scanupload")
+router.register("identifiers", chart.IdentifierViewSet, basename="identifier")
+router.register("identifier-systems", chart.IdentifierSystemViewSet, basename="identifier-system")
+router.register("providers", chart.ProviderViewSet, basename="provider")
+router.register("encounters", chart.EncounterViewSet, basename="encounter")
 
 urlpatterns = router.urls

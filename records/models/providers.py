@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from him.models.policy import PolicyQuerySet
+
 
 def npi_is_valid(npi: str) -> bool:
     """The NPI check digit: Luhn over the number prefixed with 80840 (CMS)."""
@@ -44,9 +46,21 @@ class Provider(models.Model):
     )
     active = models.BooleanField(default=True)
 
+    # Not PHI (no facility scope), but reached through the same policy: model
+    # permissions decide, ``visible_to`` works like on every PHI model.
+    objects = PolicyQuerySet.as_manager()
+
     class Meta:
         ordering = ["family_name", "given_name"]
 
     def __str__(self) -> str:
         suffix = f", {self.credentials}" if self.credentials else ""
         return f"{self.family_name}, {self.given_name}{suffix}"
+
+    @classmethod
+    def scope_for(cls, queryset, user, action):
+        return queryset
+
+    @property
+    def public_ref(self) -> str:
+        return self.npi

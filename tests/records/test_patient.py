@@ -194,10 +194,11 @@ def test_duplicate_mrn_on_update_is_a_clear_error(personas):
 
 def test_mrn_clash_that_slips_past_validation_is_409_not_500(personas, monkeypatch):
     """Two requests racing: both pass validation, the database constraint catches the second."""
-    from records.api.serializers import PatientSerializer
+    from records.services import patients as patient_services
 
     PatientFactory(facility=personas.facility, mrn="DUP-1")
-    monkeypatch.setattr(PatientSerializer, "validate", lambda self, attrs: attrs)
+    # Both the serializer and the service ask mrn_clash; the race slips past both.
+    monkeypatch.setattr(patient_services, "mrn_clash", lambda **kwargs: False)
     response = api_client(personas.writer).post(API_LIST, payload(personas.facility), format="json")
     assert response.status_code == 409
     assert "duplicate" in error_message(response)
