@@ -1111,14 +1111,19 @@ def _version(vid, did, number, kind, text, reason, created_at, signer, signed_at
     )
 
 
-def seed_small(*, patients_per_facility: int = 60, rng_seed: int = 7) -> SeedResult | None:
+def seed_small(
+    *,
+    patients_per_facility: int = 60,
+    rng_seed: int = 7,
+    facility_codes: Sequence[str] = ("MAIN", "NORTH"),
+) -> SeedResult | None:
     """The ``make run`` set: a few hundred patients in the demo's facilities, once.
 
-    Idempotent: does nothing when synthetic (S-numbered) patients exist there.
+    Wire it into the platform's demo seed registry (him/demo.py) from
+    ``RecordsConfig.ready()``. Idempotent: does nothing when synthetic
+    (S-numbered) patients exist there already, or when the facilities do not.
     """
-    from him.demo import FACILITIES
-
-    facilities = list(Facility.objects.filter(code__in=[code for code, _ in FACILITIES]))
+    facilities = list(Facility.objects.filter(code__in=facility_codes).order_by("code"))
     if (
         not facilities
         or Patient.objects.filter(facility__in=facilities, mrn__startswith="S").exists()
