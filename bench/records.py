@@ -47,21 +47,35 @@ def parse_args():
     parser.add_argument("--facilities", type=int, default=4)
     parser.add_argument("--requests", type=int, default=300, help="search requests per arm/round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the data of an earlier run: no drop, no seed"
+    )
     return parser.parse_args()
 
 
-def prepare_database() -> None:
+def prepare_database(reuse: bool) -> None:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):
-        import psycopg
-
-        base, name = url.rsplit("/", 1)
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    else:
+        if not reuse:
+            _recreate(url)
+    elif not reuse:
         tmp = Path(tempfile.mkdtemp(prefix="him-bench-"))
         os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
+    else:
+        raise SystemExit("--reuse needs DATABASE_URL naming the earlier run's database")
+    _bench_env()
+
+
+def _recreate(url: str) -> None:
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _bench_env() -> None:
     os.environ.setdefault("TRAIL_KEY", "bench-trail-key-not-secret")
     os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-secret-" + "x" * 30)
     os.environ["DEBUG"] = "false"  # no query log growing over thousands of requests
@@ -120,6 +134,7 @@ def make_users(args):
     from him.models import Facility, User
 
     facilities = list(Facility.objects.filter(code__startswith="SYN").order_by("code"))
+    User.objects.filter(username__startswith="bench-").delete()
     scoped = User.objects.create_user("bench-scoped", password=None)
     scoped.groups.add(Group.objects.get(name="Integration"))
     assign_perm("him.access_facility", scoped, facilities[0])
@@ -192,7 +207,7 @@ def bench_throughput(client, tokens: dict[str, str], queries: list[str], args) -
                 timed_get(client, tokens[name], url, {"q": q})
             rate = len(queries) / (time.perf_counter() - t0)
             rates[name].append(rate)
-            print(f"  round {round_no + 1} {name:<9}: {rate:7.1f} req/s")
+            print(f"  round {round_no + 1} {name:<9}: {rate:7.1f} req/s", flush=True)
     scoped, root = statistics.median(rates["scoped"]), statistics.median(rates["superuser"])
     print(f"  median scoped: {scoped:.1f} req/s   superuser: {root:.1f} req/s")
     print(f"  RATIO scoped / superuser = {scoped / root:.3f}   (goal >= 0.8)")
@@ -237,13 +252,14 @@ def bench_latency(client, token: str, queries: list[str], details: list[str]) ->
 
 def main() -> None:
     args = parse_args()
-    prepare_database()
+    prepare_database(args.reuse)
     setup_django()
     from django.db import connection
     from rest_framework.test import APIClient
 
     print(f"database: {connection.vendor}; load average at start: {os.getloadavg()}")
-    seed(args)
+    if not args.reuse:
+        seed(args)
     facility, scoped, root = make_users(args)
     queries, details = make_queries(facility, args.requests)
     client = APIClient(HTTP_HOST="127.0.0.1")

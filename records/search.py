@@ -32,6 +32,7 @@ import unicodedata
 from functools import lru_cache
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 
 # Names in the vocabulary per lookup: a bound on what one odd term can cost.
 MAX_CANDIDATE_NAMES = 2000
@@ -198,4 +199,11 @@ def search_patients(queryset: QuerySet, text: str) -> QuerySet:
             condition &= name_condition(token) | identifier_condition(token)
         else:
             condition &= name_condition(token)
-    return queryset.filter(condition)
+    found = queryset.filter(condition)
+    if not queryset.query.order_by:
+        # The model's ordering (family_name, given_name) matches an index, and
+        # PostgreSQL then walks that index in order, filtering a million rows to
+        # fill a page (seconds). Ordering by an expression with no index makes it
+        # fetch the (few) matches through the search indexes and sort them.
+        found = found.order_by(Lower("family_name"), Lower("given_name"), "birth_date", "pk")
+    return found
