@@ -1,5 +1,4 @@
 import django_filters
-from django.db.models import Q
 
 from records.models import Patient
 
@@ -16,12 +15,6 @@ class PatientFilterSet(django_filters.FilterSet):
         fields = ["q", "birth_date", "facility", "mrn"]
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        terms = [t for t in value.replace(",", " ").split() if t]
-        condition = Q(mrn__iexact=value) | Q(enterprise_id__iexact=value)
-        name_match = Q()
-        for term in terms:
-            name_match &= Q(family_name__istartswith=term) | Q(given_name__istartswith=term)
-        return queryset.filter(condition | name_match)
+        from records.search import search_patients
+
+        return search_patients(queryset, value)

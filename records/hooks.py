@@ -29,3 +29,9 @@ def fire(event: str, **kwargs) -> None:
     """Call every handler of ``event`` in order, inside the caller's transaction."""
     for handler in _handlers.get(event, ()):
         handler(**kwargs)
+
+
+# Bulk seeding finished (records.synthetic.seed): kwargs facility_ids, since (the
+# created_at of every seeded row), patient_ids / encounter_ids / document_ids
+# (first, last) id ranges. For bulk evaluators (e.g. deficiencies); no per-row events.
+SYNTHETIC_SEEDED = "synthetic_seeded"

@@ -74,6 +74,11 @@ class Patient(PHIModel):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Search keys (records.search): kept by refresh_search_keys() on every save.
+    family_norm = models.CharField(max_length=100, blank=True, editable=False, db_index=True)
+    given_norm = models.CharField(max_length=100, blank=True, editable=False, db_index=True)
+    family_key = models.CharField(max_length=4, blank=True, editable=False)
+    given_key = models.CharField(max_length=4, blank=True, editable=False)
 
     history = HistoricalRecords(excluded_fields=["ssn_encrypted"])
 
@@ -93,6 +98,10 @@ class Patient(PHIModel):
         indexes = [
             models.Index(fields=["family_name", "given_name"], name="records_pat_name_idx"),
             models.Index(fields=["birth_date"], name="records_pat_birth_idx"),
+            models.Index(fields=["mrn"], name="records_pat_mrn_idx"),
+            # Index-only lookups of the distinct names behind a phonetic key.
+            models.Index(fields=["family_key", "family_norm"], name="records_pat_fkey_idx"),
+            models.Index(fields=["given_key", "given_norm"], name="records_pat_gkey_idx"),
         ]
         permissions = [
             ("view_ssn", "Can see full social security numbers"),
@@ -105,6 +114,31 @@ class Patient(PHIModel):
     @property
     def public_ref(self) -> str:
         return self.enterprise_id
+
+    def refresh_search_keys(self) -> None:
+        from records.search import normalize, phonetic_key
+
+        self.family_norm = normalize(self.family_name)[:100]
+        self.given_norm = normalize(self.given_name)[:100]
+        self.family_key = phonetic_key(self.family_name)
+        self.given_key = phonetic_key(self.given_name)
+
+    def save(self, *args, **kwargs):
+        # The one exception to "no logic in save()": the search keys derive from
+        # the names alone and every writer (forms, API, HL7 intake, merges,
+        # factories) must keep them, so they are derived where every write passes.
+        # Bulk writers call refresh_search_keys() themselves (records.synthetic).
+        self.refresh_search_keys()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"family_name", "given_name"} & set(update_fields):
+            kwargs["update_fields"] = {
+                *update_fields,
+                "family_norm",
+                "given_norm",
+                "family_key",
+                "given_key",
+            }
+        super().save(*args, **kwargs)
 
     @property
     def is_restricted(self) -> bool:
