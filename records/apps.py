@@ -45,6 +45,10 @@ class RecordsConfig(AppConfig):
         from records.demo import seed_records
 
         demo.register_seed(seed_records)
+        demo.register_seed(_seed_synthetic_demo)
+        from records import hooks
+
+        hooks.register(hooks.SYNTHETIC_SEEDED, _deficiencies_after_seed)
         _ready_deficiencies()
 
         # Restricted records and break-the-glass (records/access.py).
@@ -206,3 +210,18 @@ def _ensure_default_rules(sender, **kwargs) -> None:
     from records.services.deficiencies import deficiency_rules_ensure_defaults
 
     deficiency_rules_ensure_defaults()
+
+
+def _seed_synthetic_demo(*, facilities, patients_per_facility: int = 40, rng_seed: int = 7) -> None:
+    """``make run``: a richer synthetic set (documents, restricted and sensitive
+    records) on top of the hand-made demo patients; once."""
+    from records.synthetic import seed_small
+
+    seed_small(facility_codes=[f.code for f in facilities], rng_seed=rng_seed)
+
+
+def _deficiencies_after_seed(**kwargs) -> None:
+    """Seeded encounters get their chart deficiencies, in bulk."""
+    from records.services.deficiencies import deficiencies_sweep
+
+    deficiencies_sweep()

@@ -374,5 +374,9 @@ def test_demo_seed_creates_systems_providers_patients_and_encounters(db):
     ) == set(Patient.objects.filter(facility__code="MAIN").values_list("mrn", flat=True))
     assert Provider.objects.filter(user__username="physician").exists()
     assert Encounter.objects.exists()
+    seeded = Patient.objects.count()
+    # Hand-made demo patients, plus the synthetic set (S-numbered MRNs) on top.
+    assert Patient.objects.exclude(mrn__startswith="S").count() == 6
+    assert Patient.objects.filter(mrn__startswith="S").exists()
     demo.seed(patients_per_facility=3)  # idempotent
-    assert Patient.objects.count() == 6
+    assert Patient.objects.count() == seeded
