@@ -346,6 +346,22 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
+# Records ---------------------------------------------------------------------------------
+BREAK_GLASS_HOURS = env.float("BREAK_GLASS_HOURS", default=4)
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=50 * 1024 * 1024)
+DELINQUENCY_THRESHOLD = env.float("DELINQUENCY_THRESHOLD", default=50)
+# Named in amendment denial letters as the place to complain.
+HIM_PRIVACY_CONTACT = {
+    key: value
+    for key, value in {
+        "name": env.str("PRIVACY_CONTACT_NAME", default=""),
+        "title": env.str("PRIVACY_CONTACT_TITLE", default=""),
+        "phone": env.str("PRIVACY_CONTACT_PHONE", default=""),
+        "address": env.str("PRIVACY_CONTACT_ADDRESS", default=""),
+    }.items()
+    if value
+}
+
 # Write the trail? Only the benchmark turns it off, to measure its cost.
 TRAIL_ENABLED = env.bool("TRAIL_ENABLED", default=True)
 # Independent chains the trail is split into (see him.models.trail.AccessEvent).

@@ -107,13 +107,22 @@ class PatientSerializer(ServiceSaveMixin, serializers.ModelSerializer):
 
     def create(self, validated_data):
         ssn = validated_data.pop("ssn", None)
-        return self.run(patient_services.patient_save, patient=Patient(**validated_data), ssn=ssn)
+        return self.run(
+            patient_services.patient_save,
+            patient=Patient(**validated_data),
+            ssn=ssn,
+            user=self._user(),
+        )
 
     def update(self, instance, validated_data):
         ssn = validated_data.pop("ssn", None)
         for name, value in validated_data.items():
             setattr(instance, name, value)
-        return self.run(patient_services.patient_save, patient=instance, ssn=ssn)
+        return self.run(patient_services.patient_save, patient=instance, ssn=ssn, user=self._user())
+
+    def _user(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
 
 
 class PatientBriefSerializer(serializers.ModelSerializer):

@@ -96,10 +96,13 @@ def _facility_mrn_system(facility_id: int) -> IdentifierSystem | None:
 
 
 @transaction.atomic
-def patient_save(*, patient: Patient, ssn: str | None = None) -> Patient:
+def patient_save(*, patient: Patient, ssn: str | None = None, user=None) -> Patient:
     """Create or update ``patient`` (fields already set on it).
 
     ``ssn``: None keeps the stored SSN, "" clears it, digits replace it.
+    Whoever restricts a patient keeps access to them (a per-patient grant,
+    written to the trail as a privilege change): otherwise the save would take
+    the record out of their own reach and be refused.
     A normal patient keeps no restriction reason. A new patient gets the
     identifier of its facility's MRN system, and keeps it in step with ``mrn``.
     """
@@ -109,9 +112,17 @@ def patient_save(*, patient: Patient, ssn: str | None = None) -> Patient:
     if ssn is not None:
         patient.set_ssn(ssn)
     old_mrn = None
+    was_restricted = False
     if patient.pk:
-        old_mrn = Patient.objects.filter(pk=patient.pk).values_list("mrn", flat=True).first()
+        old_mrn, was_restricted = Patient.objects.filter(pk=patient.pk).values_list(
+            "mrn", "confidentiality"
+        ).first() or (None, None)
+        was_restricted = was_restricted == Patient.Confidentiality.RESTRICTED
     patient.save()
+    if patient.is_restricted and not was_restricted and getattr(user, "is_authenticated", False):
+        from guardian.shortcuts import assign_perm
+
+        assign_perm("records.view_restricted_patient", user, patient)
     system = _facility_mrn_system(patient.facility_id)
     if system is not None and old_mrn != patient.mrn:
         taken = PatientIdentifier.objects.filter(system=system, value=patient.mrn)

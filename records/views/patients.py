@@ -54,7 +54,9 @@ class PatientWriteMixin(ServiceErrorsMixin):
 
     def save(self, form):
         patient = form.save(commit=False)
-        return patient_services.patient_save(patient=patient, ssn=form.ssn_input())
+        return patient_services.patient_save(
+            patient=patient, ssn=form.ssn_input(), user=self.request.user
+        )
 
     def get_success_url(self):
         return reverse("records:patient-detail", args=[self.object.enterprise_id])

@@ -294,3 +294,30 @@ def test_restriction_reason_is_required_by_the_database(personas):
             birth_date="1970-01-01",
             confidentiality="restricted",
         )
+
+
+@pytest.mark.django_db
+def test_whoever_restricts_a_patient_keeps_access_and_the_grant_is_trailed(personas):
+    """A technician restricting a VIP must not lock themselves out (the save would
+    be rolled back as leaving their reach); others lose sight of the patient."""
+    from him.models import AccessEvent
+    from him.testing.personas import api_client
+    from records.models import Patient
+
+    patient = Patient.objects.create(
+        facility=personas.facility,
+        mrn="R-1",
+        family_name="Vip",
+        given_name="Victor",
+        birth_date="1970-01-01",
+    )
+    url = f"/api/v1/records/patients/{patient.enterprise_id}/"
+    response = api_client(personas.writer).patch(
+        url, {"confidentiality": "restricted", "restriction_reason": "vip"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    patient.refresh_from_db()
+    assert patient.is_restricted
+    assert api_client(personas.writer).get(url).status_code == 200
+    assert api_client(personas.reader).get(url).status_code == 404
+    assert AccessEvent.objects.filter(action="privilege", patient_id=patient.pk).exists()
