@@ -53,6 +53,8 @@ ACCESS_PERMISSIONS = {
 DEFICIENCY_PERMISSIONS = {
     roles.HIM_TECHNICIAN: [
         "records.view_deficiency",
+        "records.add_deficiency",
+        "records.change_deficiency",
         "records.view_deficiencyrule",
         "records.view_deficiencyletter",
     ],

@@ -17,6 +17,21 @@ urlpatterns = [
         views.DeficiencyWaiveView.as_view(),
         name="deficiency-waive",
     ),
+    path(
+        "deficiencies/<uuid:public_id>/reply/",
+        views.DeficiencyReplyView.as_view(),
+        name="deficiency-reply",
+    ),
+    path(
+        "deficiencies/<uuid:public_id>/complete/",
+        views.DeficiencyCompleteView.as_view(),
+        name="deficiency-complete",
+    ),
+    path(
+        "documents/<uuid:public_id>/flag-incomplete/",
+        views.DocumentFlagIncompleteView.as_view(),
+        name="document-flag-incomplete",
+    ),
     path("delinquency/<str:code>/", views.DelinquencyView.as_view(), name="delinquency"),
     path(
         "deficiency-letters/",

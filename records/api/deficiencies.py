@@ -27,6 +27,7 @@ class DeficiencySerializer(serializers.ModelSerializer):
     rule = serializers.CharField(source="rule.name", read_only=True, default="")
     is_delinquent = serializers.BooleanField(read_only=True)
     waived_by = serializers.CharField(source="waived_by.username", read_only=True, default="")
+    replies = serializers.SerializerMethodField()
 
     class Meta:
         model = Deficiency
@@ -48,9 +49,16 @@ class DeficiencySerializer(serializers.ModelSerializer):
             "waived_by",
             "waive_reason",
             "note",
+            "replies",
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_replies(self, obj) -> list[dict]:
+        return [
+            {"author": r.author.username, "text": r.text, "at": r.created_at.isoformat()}
+            for r in obj.replies.all()
+        ]
 
     def get_document(self, obj) -> str | None:
         return str(obj.document.public_id) if obj.document_id else None
@@ -65,6 +73,16 @@ class WaiveSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True, required=False, default="")
 
 
+class ReplySerializer(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class FlagIncompleteSerializer(serializers.Serializer):
+    document = serializers.UUIDField(help_text="The document's public id")
+    note = serializers.CharField(allow_blank=True, required=False, default="")
+    due_days = serializers.IntegerField(required=False, default=services.INCOMPLETE_DUE_DAYS)
+
+
 class DeficiencyViewSet(PHIReadOnlyViewSet):
     queryset = Deficiency.objects.all()
     serializer_class = DeficiencySerializer
@@ -73,7 +91,12 @@ class DeficiencyViewSet(PHIReadOnlyViewSet):
     ordering_fields = ["due_at", "created_at"]
     # Waiving is checked by the service (records.waive_deficiency); finding the
     # deficiency needs only that the user may see it.
-    policy_actions = {"waive": "view"}
+    policy_actions = {
+        "waive": "view",
+        "reply": "view",
+        "complete": "change",
+        "flag_incomplete": "add",
+    }
 
     def get_queryset(self):
         return (
@@ -88,6 +111,7 @@ class DeficiencyViewSet(PHIReadOnlyViewSet):
                 "rule",
                 "waived_by",
             )
+            .prefetch_related("replies__author")
         )
 
     @extend_schema(request=WaiveSerializer, responses=DeficiencySerializer)
@@ -101,6 +125,52 @@ class DeficiencyViewSet(PHIReadOnlyViewSet):
         )
         fresh = self.get_queryset().get(pk=deficiency.pk)
         return Response(self.get_serializer(fresh).data)
+
+    @extend_schema(request=ReplySerializer, responses=DeficiencySerializer)
+    @action(detail=True, methods=["post"])
+    def reply(self, request, public_id=None):
+        """Reply on a deficiency (e.g. a physician disputing it)."""
+        deficiency = self.get_object()
+        body = ReplySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.deficiency_reply(
+            deficiency=deficiency, user=request.user, text=body.validated_data["text"]
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=deficiency.pk)).data)
+
+    @extend_schema(request=None, responses=DeficiencySerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, public_id=None):
+        """Close an "incomplete" finding once the document is fixed."""
+        deficiency = self.get_object()
+        services.deficiency_complete(deficiency=deficiency, user=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=deficiency.pk)).data)
+
+    @extend_schema(request=FlagIncompleteSerializer, responses={201: DeficiencySerializer})
+    @action(detail=False, methods=["post"], url_path="flag-incomplete")
+    def flag_incomplete(self, request):
+        """Record that a document is incomplete: a deficiency for its author."""
+        from rest_framework import exceptions, status
+
+        from records.models import Document
+
+        body = FlagIncompleteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        document = (
+            Document.objects.visible_to(request.user, "view")
+            .filter(public_id=body.validated_data["document"])
+            .first()
+        )
+        if document is None:
+            raise exceptions.NotFound("No such document, or it is outside your access.")
+        deficiency = services.deficiency_flag_incomplete(
+            document=document,
+            user=request.user,
+            note=body.validated_data["note"],
+            due_days=body.validated_data["due_days"],
+        )
+        fresh = self.get_queryset().get(pk=deficiency.pk)
+        return Response(self.get_serializer(fresh).data, status=status.HTTP_201_CREATED)
 
 
 class DeficiencyRuleSerializer(serializers.ModelSerializer):

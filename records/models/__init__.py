@@ -33,6 +33,11 @@ __all__ = [
     "ScanUpload",
     "TranscriptionTemplate",
 ]
-from .deficiencies import Deficiency, DeficiencyLetter, DeficiencyRule  # noqa: E402
+from .deficiencies import (  # noqa: E402
+    Deficiency,
+    DeficiencyLetter,
+    DeficiencyReply,
+    DeficiencyRule,
+)
 
-__all__ += ["Deficiency", "DeficiencyLetter", "DeficiencyRule"]
+__all__ += ["Deficiency", "DeficiencyLetter", "DeficiencyReply", "DeficiencyRule"]

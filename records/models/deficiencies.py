@@ -302,3 +302,20 @@ class DeficiencyLetter(PHIModel):
         if sees_own_only(user):
             queryset = queryset.filter(provider__user=user)
         return queryset
+
+
+class DeficiencyReply(models.Model):
+    """A message on a deficiency: a physician disputing it ("not my patient"), a
+    technician answering. Read with the deficiency, through its access policy."""
+
+    deficiency = models.ForeignKey(Deficiency, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name_plural = "deficiency replies"
+
+    def __str__(self) -> str:
+        return f"reply on {self.deficiency_id} by {self.author_id}"

@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from him import policy, trail
 from him.models import Facility
-from records.models import Deficiency, DeficiencyRule, Document, Encounter
+from records.models import Deficiency, DeficiencyReply, DeficiencyRule, Document, Encounter
 
 Kind = Deficiency.Kind
 Status = Deficiency.Status
@@ -241,6 +241,8 @@ def encounter_evaluate_deficiencies(*, encounter: Encounter, now=None) -> Evalua
 
 
 SWEEP_CHUNK = 500
+# Days a provider gets to fix a document a technician found incomplete.
+INCOMPLETE_DUE_DAYS = 7
 # Discharged encounters are looked at for this long after discharge (longer than
 # any rule allows); older ones are finished business unless something is open.
 SWEEP_WINDOW_DAYS = 120
@@ -339,6 +341,82 @@ def deficiency_waive(*, deficiency: Deficiency, user, reason: str) -> Deficiency
         deficiency.save(update_fields=["status", "waived_by", "waive_reason", "completed_at"])
         trail.record(trail.Action.UPDATE, obj=deficiency, reason=f"waived: {reason}")
     return deficiency
+
+
+def deficiency_flag_incomplete(
+    *, document: Document, user, note: str, due_days: int = INCOMPLETE_DUE_DAYS
+) -> Deficiency:
+    """A technician's finding: this document is incomplete (a missing element,
+    an unsigned correction...). Assigned to its author, else the attending."""
+    if not user.has_perm("records.add_deficiency") or not policy.can(user, "view", document):
+        trail.record(
+            trail.Action.DENIED,
+            obj=document,
+            outcome=trail.Outcome.DENIED,
+            reason="flag incomplete refused: role lacks records.add_deficiency",
+        )
+        raise PermissionDenied("Your role cannot record deficiencies.")
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": "Say what is incomplete, so the provider can fix it."})
+    if document.encounter_id is None:
+        raise ValidationError(
+            "This document is not filed to an encounter; file it to the visit first."
+        )
+    if not 1 <= int(due_days) <= 90:
+        raise ValidationError({"due_days": "Give between 1 and 90 days to complete it."})
+    if document.status == Document.Status.ENTERED_IN_ERROR:
+        raise ValidationError("This document was entered in error; nothing to complete.")
+    with transaction.atomic():
+        encounter = document.encounter
+        deficiency = Deficiency.objects.create(
+            encounter=encounter,
+            document=document,
+            kind=Kind.INCOMPLETE,
+            doc_type=document.doc_type,
+            provider=document.author or encounter.attending,
+            due_at=timezone.now() + dt.timedelta(days=int(due_days)),
+            note=note,
+        )
+        trail.record(trail.Action.CREATE, obj=deficiency, reason=f"incomplete: {note}")
+    return deficiency
+
+
+def deficiency_complete(*, deficiency: Deficiency, user) -> Deficiency:
+    """Close an "incomplete" finding once the document was fixed (rules close the others)."""
+    if not user.has_perm("records.change_deficiency") or not policy.can(user, "view", deficiency):
+        raise PermissionDenied("Your role cannot close deficiencies.")
+    with transaction.atomic():
+        deficiency = Deficiency.objects.select_for_update().get(pk=deficiency.pk)
+        if deficiency.kind != Kind.INCOMPLETE:
+            raise ValidationError(
+                "Missing documents and signatures close themselves when the document is "
+                "filed or signed; only an incomplete finding is closed by hand."
+            )
+        if deficiency.status != Status.OPEN:
+            raise ValidationError("This deficiency is not open.")
+        deficiency.status = Status.COMPLETED
+        deficiency.completed_at = timezone.now()
+        deficiency.save(update_fields=["status", "completed_at"])
+        trail.record(trail.Action.UPDATE, obj=deficiency, reason="incomplete finding closed")
+    return deficiency
+
+
+def deficiency_reply(*, deficiency: Deficiency, user, text: str) -> DeficiencyReply:
+    """A physician answers a deficiency (or a technician answers back)."""
+    if not policy.can(user, "view", deficiency):
+        raise PermissionDenied("No such deficiency, or it is outside your access.")
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": "Write your reply."})
+    if len(text) > 4000:
+        raise ValidationError({"text": "Keep the reply under 4,000 characters."})
+    with transaction.atomic():
+        reply = DeficiencyReply.objects.create(deficiency=deficiency, author=user, text=text)
+        trail.record(
+            trail.Action.UPDATE, obj=deficiency, reason="reply", detail={"reply": reply.pk}
+        )
+    return reply
 
 
 # Delinquency -----------------------------------------------------------------------------

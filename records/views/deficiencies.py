@@ -15,7 +15,7 @@ from him import policy, trail
 from him.models import Facility
 from him.views.base import ObjectMixin, PHIDetailView, PHIListView, PolicyMixin
 from records.filters_deficiencies import DeficiencyFilterSet, DeficiencyLetterFilterSet
-from records.models import Deficiency, DeficiencyLetter
+from records.models import Deficiency, DeficiencyLetter, Document
 from records.services import deficiencies as services
 from records.services.deficiency_letters import deficiency_letter_open
 
@@ -230,3 +230,122 @@ class DeficiencyLetterDownloadView(ObjectMixin, View):
         return FileResponse(
             handle, as_attachment=True, filename=letter.filename, content_type="application/pdf"
         )
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        label="Reply",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="E.g. why this is not yours to complete; the HIM team sees it here.",
+    )
+
+
+class DeficiencyReplyView(ObjectMixin, View):
+    """Reply on a deficiency (the physician's "reply" in the chart-completion queue)."""
+
+    model = Deficiency
+    policy_action = "view"
+    slug_field = "public_id"
+    slug_url_kwarg = "public_id"
+
+    def post(self, request, public_id):
+        deficiency = self.get_object()
+        form = ReplyForm(request.POST)
+        if form.is_valid():
+            try:
+                services.deficiency_reply(
+                    deficiency=deficiency, user=request.user, text=form.cleaned_data["text"]
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, "Reply added.")
+                return redirect("records:deficiency-detail", public_id=deficiency.public_id)
+        return render(
+            request,
+            "records/deficiencies/deficiency_detail.html",
+            {"object": deficiency, "reply_form": form},
+            status=200,
+        )
+
+
+class DeficiencyCompleteView(ObjectMixin, View):
+    """Close an incomplete finding once the document is fixed."""
+
+    model = Deficiency
+    policy_action = "change"
+    slug_field = "public_id"
+    slug_url_kwarg = "public_id"
+
+    def post(self, request, public_id):
+        deficiency = self.get_object()
+        try:
+            services.deficiency_complete(deficiency=deficiency, user=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Deficiency closed.")
+        return redirect("records:deficiency-detail", public_id=deficiency.public_id)
+
+
+class IncompleteForm(forms.Form):
+    note = forms.CharField(
+        label="What is incomplete",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="E.g. the operative report lacks the estimated blood loss.",
+    )
+    due_days = forms.IntegerField(
+        label="Days to complete", initial=services.INCOMPLETE_DUE_DAYS, min_value=1, max_value=90
+    )
+
+
+class DocumentFlagIncompleteView(ObjectMixin, View):
+    """A technician records that a document is incomplete: a deficiency for its author."""
+
+    model = Document
+    policy_action = "view"
+    slug_field = "public_id"
+    slug_url_kwarg = "public_id"
+    template_name = "records/deficiencies/flag_incomplete.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if (
+            request.user.is_authenticated
+            and not policy.needs_second_factor(request.user)
+            and not request.user.has_perm("records.add_deficiency")
+        ):
+            _deny(request, Deficiency, "records.add_deficiency")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, public_id):
+        return render(
+            request, self.template_name, {"form": IncompleteForm(), "document": self.get_object()}
+        )
+
+    def post(self, request, public_id):
+        document = self.get_object()
+        form = IncompleteForm(request.POST)
+        if form.is_valid():
+            try:
+                deficiency = services.deficiency_flag_incomplete(
+                    document=document,
+                    user=request.user,
+                    note=form.cleaned_data["note"],
+                    due_days=form.cleaned_data["due_days"],
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, "Recorded as incomplete; the provider will see it.")
+                return redirect("records:deficiency-detail", public_id=deficiency.public_id)
+        return render(request, self.template_name, {"form": form, "document": document})
