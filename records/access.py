@@ -73,6 +73,32 @@ def patient_granted(user, patient_ref) -> Q:
     return Q(Exists(direct)) | Q(Exists(via_role))
 
 
+def openable_restricted_patient_ids(user) -> list[int]:
+    """Patients this user may open although restricted: per-patient grants (own or
+    through a role) and active break-the-glass accesses. Usually none, never many."""
+    from records.models import (
+        BreakGlassAccess,
+        PatientGroupObjectPermission,
+        PatientUserObjectPermission,
+    )
+
+    now = timezone.now()
+    direct = PatientUserObjectPermission.objects.filter(
+        user_id=user.pk,
+        permission__codename=RESTRICTED_PERMISSION,
+        permission__content_type__app_label="records",
+    ).values_list("content_object_id", flat=True)
+    via_role = PatientGroupObjectPermission.objects.filter(
+        group_id__in=_user_groups(user),
+        permission__codename=RESTRICTED_PERMISSION,
+        permission__content_type__app_label="records",
+    ).values_list("content_object_id", flat=True)
+    glass = BreakGlassAccess.objects.filter(
+        user_id=user.pk, started_at__lte=now, expires_at__gt=now
+    ).values_list("patient_id", flat=True)
+    return sorted(set(direct.order_by().union(via_role.order_by(), glass.order_by())))
+
+
 def break_glass_active(user, patient_ref) -> Q:
     from records.models import BreakGlassAccess
 
@@ -96,11 +122,17 @@ def restricted_patient_rule(model: type[models.Model]):
     def rule(queryset, user, action):
         if user.has_perm(f"records.{RESTRICTED_PERMISSION}"):
             return queryset
-        ref = OuterRef(_ref(path))
         from records.models import Patient
 
+        # The few restricted patients this user may open, fetched first: OR-ing
+        # correlated EXISTS subqueries into every list query kept PostgreSQL from
+        # using the name indexes (search at 1M patients fell to 0.2x of a
+        # superuser's, bench/records.py).
         normal = ~Q(**{f"{prefix}confidentiality": Patient.Confidentiality.RESTRICTED})
-        return queryset.filter(normal | patient_granted(user, ref) | break_glass_active(user, ref))
+        opened = openable_restricted_patient_ids(user)
+        if not opened:
+            return queryset.filter(normal)
+        return queryset.filter(normal | Q(**{f"{_ref(path)}__in": opened}))
 
     rule.__name__ = f"restricted_patient_rule_{model.__name__}"
     return rule
