@@ -99,19 +99,6 @@ def openable_restricted_patient_ids(user) -> list[int]:
     return sorted(set(direct.order_by().union(via_role.order_by(), glass.order_by())))
 
 
-def break_glass_active(user, patient_ref) -> Q:
-    from records.models import BreakGlassAccess
-
-    now = timezone.now()
-    return Q(
-        Exists(
-            BreakGlassAccess.objects.filter(
-                user_id=user.pk, patient_id=patient_ref, started_at__lte=now, expires_at__gt=now
-            )
-        )
-    )
-
-
 def restricted_patient_rule(model: type[models.Model]):
     """A policy rule hiding ``model`` rows of restricted patients the user may not open."""
     path = model.patient_path

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from him.models import Facility, User
 from records.models import Encounter, IdentifierSystem, Patient, PatientIdentifier, Provider
-from records.models.providers import npi_is_valid
+from records.models.providers import npi_with_check_digit
 
 PAYERS = [("PAYER-ACME", "Acme Health Plan"), ("PAYER-BLUERIVER", "Blue River Insurance")]
 
@@ -36,8 +36,7 @@ _PROVIDERS = [
 
 def make_npi(prefix: int) -> str:
     """A valid NPI (check digit) from a 9-digit prefix."""
-    base = f"{prefix:09d}"
-    return next(base + str(d) for d in range(10) if npi_is_valid(base + str(d)))
+    return npi_with_check_digit(f"{prefix:09d}")
 
 
 def seed_identifier_systems(facilities: list[Facility]) -> None:

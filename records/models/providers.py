@@ -7,19 +7,26 @@ from django.db import models
 from him.models.policy import PolicyQuerySet
 
 
-def npi_is_valid(npi: str) -> bool:
-    """The NPI check digit: Luhn over the number prefixed with 80840 (CMS)."""
-    if len(npi) != 10 or not npi.isdigit():
-        return False
-    digits = [int(c) for c in "80840" + npi[:9]]
+def npi_check_digit(body: str) -> str:
+    """The NPI check digit of a 9-digit body: Luhn over it prefixed with 80840 (CMS)."""
     total = 0
-    for i, d in enumerate(reversed(digits)):
+    for i, d in enumerate(reversed([int(c) for c in "80840" + body])):
         if i % 2 == 0:
             d *= 2
             if d > 9:
                 d -= 9
         total += d
-    return (10 - total % 10) % 10 == int(npi[9])
+    return str((10 - total % 10) % 10)
+
+
+def npi_with_check_digit(body: str) -> str:
+    return body + npi_check_digit(body)
+
+
+def npi_is_valid(npi: str) -> bool:
+    if len(npi) != 10 or not npi.isdigit():
+        return False
+    return npi_check_digit(npi[:9]) == npi[9]
 
 
 def validate_npi(value: str) -> None:

@@ -10,22 +10,14 @@ from django.utils import timezone
 
 from him.models import Facility
 from records.models import Deficiency, Encounter, Patient, Provider
+from records.models.providers import npi_with_check_digit
 
 _npi_numbers = itertools.count(100000001)
 
 
 def valid_npi(base: int) -> str:
-    """A 10-digit NPI with a correct check digit (Luhn over 80840 + 9 digits)."""
-    body = f"{base:09d}"[-9:]
-    digits = [int(c) for c in "80840" + body]
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return body + str((10 - total % 10) % 10)
+    """A 10-digit NPI with a correct check digit."""
+    return npi_with_check_digit(f"{base:09d}"[-9:])
 
 
 class PatientFactory(factory.django.DjangoModelFactory):

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from him.models import Facility
 from records.models import Document, Encounter, Patient, Provider
+from records.models.providers import npi_with_check_digit
 from records.services.documents import document_create
 
 
@@ -23,18 +24,6 @@ class PatientFactory(factory.django.DjangoModelFactory):
     given_name = "Ada"
     birth_date = dt.date(1970, 5, 17)
     sex = Patient.Sex.FEMALE
-
-
-def npi_with_check_digit(prefix9: str) -> str:
-    digits = [int(c) for c in "80840" + prefix9]
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return prefix9 + str((10 - total % 10) % 10)
 
 
 class ProviderFactory(factory.django.DjangoModelFactory):
