@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "simple_history",
     "him.apps.HimConfig",
     "records.apps.RecordsConfig",
+    "coding.apps.CodingConfig",
+    "release_of_info.apps.ReleaseOfInfoConfig",
 ]
 
 MIDDLEWARE = [
@@ -333,6 +335,8 @@ SPECTACULAR_SETTINGS = {
         "EncounterStatusEnum": "records.models.encounters.Encounter.Status",
         "AmendmentStatusEnum": "records.models.amendments.AmendmentRequest.Status",
         "DeficiencyStatusEnum": "records.models.deficiencies.Deficiency.Status",
+        "EncounterCodingStatusEnum": "coding.models.abstracts.EncounterCoding.Status",
+        "ROIRequestStatusEnum": "release_of_info.models.requests.ROIRequest.Status",
     },
 }
 

@@ -21,6 +21,8 @@ urlpatterns = [
     path("trail/", include("him.urls_trail")),
     path("reports/", include("him.urls_reports")),
     path("records/", include("records.urls")),
+    path("coding/", include("coding.urls")),
+    path("roi/", include("release_of_info.urls")),
     path("api/v1/", include("him.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

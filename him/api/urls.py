@@ -10,4 +10,6 @@ router.register("reports/runs", reports.ReportRunViewSet, basename="reportrun")
 urlpatterns = [
     path("", include((router.urls, "him-api"))),
     path("records/", include("records.api.urls")),
+    path("coding/", include("coding.api.urls")),
+    path("roi/", include("release_of_info.api.urls")),
 ]

@@ -1,0 +1,8 @@
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+app_name = "release_of_info-api"
+
+router = SimpleRouter()
+
+urlpatterns = [path("", include(router.urls))]

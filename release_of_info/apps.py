@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class ReleaseOfInfoConfig(AppConfig):
+    name = "release_of_info"
+    verbose_name = "Release of information"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from him import roles
+        from records import access
+        from release_of_info.models import ROIRequest
+        from release_of_info.roles import PERMISSIONS
+
+        roles.register(PERMISSIONS)
+        access.register_patient_models(ROIRequest)

@@ -1,0 +1,52 @@
+"""Seams between the parts of the release-of-information app.
+
+The packet and release services ask the registered checks before they act, and
+tell the registered handlers when records left the building. Handlers are
+registered from ``ReleaseOfInfoConfig.ready()``; calls are explicit both ways so
+a reader can follow a release from the service that starts it.
+
+- ``RELEASE_CHECKS``: ``fn(request) -> list[str]``, each string a problem that
+  forbids building or releasing (an invalid authorization, ...).
+- ``DOCUMENT_COVERAGE``: ``fn(request, document) -> str | None``, a reason to
+  leave the document out of the packet (not covered by the authorization...).
+- ``INVOICE``: ``fn(request, pages) -> dict | None``, the fee lines for the
+  invoice page: ``{"lines": [(label, Decimal)], "total": Decimal, "status": str}``.
+- ``RELEASED``: ``fn(request, packet, delivery)``, after a release (the
+  accounting of disclosures writes its entry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+RELEASE_CHECKS = "release_checks"
+DOCUMENT_COVERAGE = "document_coverage"
+INVOICE = "invoice"
+RELEASED = "released"
+
+_handlers: dict[str, list[Callable]] = {}
+
+
+def register(event: str, handler: Callable) -> None:
+    handlers = _handlers.setdefault(event, [])
+    if handler not in handlers:
+        handlers.append(handler)
+
+
+def fire(event: str, **kwargs) -> None:
+    for handler in _handlers.get(event, ()):
+        handler(**kwargs)
+
+
+def collect(event: str, **kwargs) -> list:
+    """Every handler's answer, ``None`` answers left out; lists are flattened."""
+    out: list = []
+    for handler in _handlers.get(event, ()):
+        answer = handler(**kwargs)
+        if answer is None:
+            continue
+        if isinstance(answer, list):
+            out.extend(answer)
+        else:
+            out.append(answer)
+    return out

@@ -1,0 +1,14 @@
+from django.db import migrations
+
+from release_of_info.roles import PERMISSIONS
+from him import roles
+
+
+def grant(apps, schema_editor):
+    roles.grant(apps, schema_editor, PERMISSIONS)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("release_of_info", "0001_initial"), ("him", "0003_roles")]
+
+    operations = [migrations.RunPython(grant, migrations.RunPython.noop)]

@@ -1,0 +1,35 @@
+"""What each HIM role may do with the release-of-information models.
+
+Each part of the app keeps its own dict, granted by that part's data migration
+and registered from ``ReleaseOfInfoConfig.ready()`` (roles.sync keeps them in step).
+"""
+
+from him import roles
+
+_VIEW = ["release_of_info.view_requester", "release_of_info.view_roirequest"]
+_WRITE = [
+    *_VIEW,
+    "release_of_info.add_requester",
+    "release_of_info.change_requester",
+    "release_of_info.add_roirequest",
+    "release_of_info.change_roirequest",
+]
+
+PERMISSIONS = {
+    roles.ROI_SPECIALIST: [
+        *_WRITE,
+        "release_of_info.approve_roirequest",
+        "release_of_info.release_roirequest",
+        "release_of_info.deny_roirequest",
+    ],
+    roles.HIM_MANAGER: [
+        *_WRITE,
+        "release_of_info.approve_roirequest",
+        "release_of_info.release_roirequest",
+        "release_of_info.deny_roirequest",
+        "release_of_info.manage_fees",
+    ],
+    roles.PRIVACY_OFFICER: [*_VIEW, "release_of_info.deny_roirequest"],
+    roles.AUDITOR: _VIEW,
+    roles.INTEGRATION: _VIEW,
+}

@@ -1,0 +1,3 @@
+app_name = "release_of_info"
+
+urlpatterns: list = []
