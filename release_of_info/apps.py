@@ -9,8 +9,8 @@ class ReleaseOfInfoConfig(AppConfig):
     def ready(self) -> None:
         from him import roles
         from records import access
-        from release_of_info.models import ROIRequest
+        from release_of_info.models import Packet, Redaction, RequestDocument, ROIRequest
         from release_of_info.roles import PERMISSIONS
 
         roles.register(PERMISSIONS)
-        access.register_patient_models(ROIRequest)
+        access.register_patient_models(ROIRequest, RequestDocument, Redaction, Packet)

@@ -6,13 +6,27 @@ and registered from ``ReleaseOfInfoConfig.ready()`` (roles.sync keeps them in st
 
 from him import roles
 
-_VIEW = ["release_of_info.view_requester", "release_of_info.view_roirequest"]
+_VIEW = [
+    "release_of_info.view_requester",
+    "release_of_info.view_roirequest",
+    "release_of_info.view_requestdocument",
+    "release_of_info.view_redaction",
+    "release_of_info.view_packet",
+]
 _WRITE = [
     *_VIEW,
     "release_of_info.add_requester",
     "release_of_info.change_requester",
     "release_of_info.add_roirequest",
     "release_of_info.change_roirequest",
+    "release_of_info.add_requestdocument",
+    "release_of_info.change_requestdocument",
+    "release_of_info.delete_requestdocument",
+    "release_of_info.add_redaction",
+    "release_of_info.delete_redaction",
+    "release_of_info.add_packet",
+    "release_of_info.change_packet",
+    "release_of_info.download_packet",
 ]
 
 PERMISSIONS = {

@@ -211,3 +211,56 @@ class Drg(models.Model):
 
     def __str__(self) -> str:
         return f"MS-DRG {self.drg} {self.title}"
+
+
+class NcciPair(models.Model):
+    """An NCCI procedure-to-procedure edit: column 2 is not paid with column 1.
+
+    ``modifier_indicator``: 0 never allowed together; 1 allowed with an NCCI-
+    associated modifier (59, XE, XS, XP, XU, 25, ...); 9 not applicable (deleted).
+    """
+
+    class Setting(models.TextChoices):
+        PRACTITIONER = "practitioner", "Practitioner"
+        HOSPITAL = "hospital", "Hospital outpatient"
+
+    code_set = models.ForeignKey(CodeSet, on_delete=models.CASCADE, related_name="ncci_pairs")
+    setting = models.CharField(max_length=12, choices=Setting.choices)
+    column1 = models.CharField(max_length=5)
+    column2 = models.CharField(max_length=5)
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True)
+    modifier_indicator = models.CharField(max_length=1)
+    rationale = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["code_set", "column1", "column2"], name="coding_ncci_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.column1}/{self.column2} ({self.modifier_indicator})"
+
+
+class MueLimit(models.Model):
+    """An NCCI medically unlikely edit: the most units of a code on one day."""
+
+    class Setting(models.TextChoices):
+        PRACTITIONER = "practitioner", "Practitioner"
+        HOSPITAL = "hospital", "Hospital outpatient"
+        DME = "dme", "DME supplier"
+
+    code_set = models.ForeignKey(CodeSet, on_delete=models.CASCADE, related_name="mue_limits")
+    setting = models.CharField(max_length=12, choices=Setting.choices)
+    code = models.CharField(max_length=5)
+    units = models.PositiveIntegerField()
+    adjudication_indicator = models.CharField(max_length=120, blank=True)
+    rationale = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code_set", "setting", "code"], name="coding_mue_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.units}"
