@@ -7,6 +7,8 @@
   record the DRG after the answer, productivity...).
 - ``REOPENED``: ``fn(coding, user, reason)``.
 - ``CODES_CHANGED``: ``fn(coding, user)`` after a draft was saved.
+- ``CODESET_LOADED``: ``fn(code_set)`` after a code set version was (re)loaded
+  (the search index is rebuilt from there).
 
 Handlers are registered from ``CodingConfig.ready()``; calls are explicit both
 ways so a reader can follow an action from the service that starts it.
@@ -20,6 +22,7 @@ FINALIZE_CHECKS = "finalize_checks"
 FINALIZED = "finalized"
 REOPENED = "reopened"
 CODES_CHANGED = "codes_changed"
+CODESET_LOADED = "codeset_loaded"
 
 _handlers: dict[str, list[Callable]] = {}
 
