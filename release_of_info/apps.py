@@ -14,3 +14,9 @@ class ReleaseOfInfoConfig(AppConfig):
 
         roles.register(PERMISSIONS)
         access.register_patient_models(ROIRequest, RequestDocument, Redaction, Packet)
+
+        # Each part wires itself (navigation, panels, hooks, reports, roles) in its setup module.
+        from release_of_info import setup_authfees, setup_packet, setup_release, setup_requests
+
+        for part in (setup_requests, setup_authfees, setup_packet, setup_release):
+            part.ready()

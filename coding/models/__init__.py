@@ -39,3 +39,11 @@ __all__ = [
     "dotted",
     "undotted",
 ]
+
+# Each part's own models; its module's __all__ names them.
+from . import queue, search, workspace  # noqa: E402
+from .queue import *  # noqa: E402, F403
+from .search import *  # noqa: E402, F403
+from .workspace import *  # noqa: E402, F403
+
+__all__ += [*queue.__all__, *search.__all__, *workspace.__all__]

@@ -1,0 +1,3 @@
+"""Models of the queue part of coding."""
+
+__all__: list[str] = []

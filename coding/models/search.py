@@ -1,0 +1,3 @@
+"""Models of the search part of coding."""
+
+__all__: list[str] = []

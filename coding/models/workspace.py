@@ -1,0 +1,3 @@
+"""Models of the workspace part of coding."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Pages of the codesets part."""
+
+urlpatterns: list = []

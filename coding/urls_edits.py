@@ -1,0 +1,3 @@
+"""Pages of the edits part."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages of the queue part."""
+
+urlpatterns: list = []

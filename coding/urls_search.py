@@ -1,0 +1,3 @@
+"""Pages of the search part."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages of the workspace part."""
+
+urlpatterns: list = []

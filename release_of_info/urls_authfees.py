@@ -1,0 +1,3 @@
+"""Pages of the authfees part."""
+
+urlpatterns: list = []

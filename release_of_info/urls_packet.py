@@ -1,0 +1,3 @@
+"""Pages of the packet part."""
+
+urlpatterns: list = []

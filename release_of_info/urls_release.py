@@ -1,0 +1,3 @@
+"""Pages of the release part."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages of the requests part."""
+
+urlpatterns: list = []
