@@ -13,6 +13,9 @@ a reader can follow a release from the service that starts it.
   invoice page: ``{"lines": [(label, Decimal)], "total": Decimal, "status": str}``.
 - ``RELEASED``: ``fn(request, packet, delivery)``, after a release (the
   accounting of disclosures writes its entry).
+- ``RELEASE_BASIS``: ``fn(request) -> str | None``: "authorization" when a valid
+  authorization covers the request (the release is then exempt from the
+  accounting of disclosures, 164.528(a)(1)(iv)), else None.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ RELEASE_CHECKS = "release_checks"
 DOCUMENT_COVERAGE = "document_coverage"
 INVOICE = "invoice"
 RELEASED = "released"
+RELEASE_BASIS = "release_basis"
 
 _handlers: dict[str, list[Callable]] = {}
 

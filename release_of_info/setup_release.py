@@ -3,4 +3,44 @@ called from the AppConfig.ready()."""
 
 
 def ready() -> None:
-    pass
+    from him import dashboard, navigation, reports, roles
+    from records import access
+    from release_of_info import hooks, panels
+    from release_of_info.models import AccountingRequest, AccountingSuspension, Delivery, Disclosure
+    from release_of_info.release_views import delivery_panel_context
+    from release_of_info.reports_release import DisclosuresLogReport, accounting_overdue_tile
+    from release_of_info.roles_release import PERMISSIONS
+    from release_of_info.services.disclosures import on_released
+
+    roles.register(PERMISSIONS)
+    access.register_patient_models(Delivery, Disclosure, AccountingSuspension, AccountingRequest)
+    hooks.register(hooks.RELEASED, on_released)
+    panels.register(
+        panels.Panel(
+            key="delivery",
+            title="Release and delivery",
+            template="release_of_info/release/_panel.html",
+            permission="release_of_info.view_delivery",
+            context=delivery_panel_context,
+            order=80,
+        )
+    )
+    navigation.register(
+        navigation.NavItem(
+            "Disclosures",
+            "release_of_info:disclosure-list",
+            "release_of_info.view_disclosure",
+            "The accounting of disclosures (164.528): the log, entries by hand, accountings.",
+            order=62,
+        )
+    )
+    reports.register(DisclosuresLogReport())
+    dashboard.register(
+        dashboard.Tile(
+            key="roi-accounting-overdue",
+            title="Accounting requests overdue",
+            permission="release_of_info.view_accountingrequest",
+            compute=accounting_overdue_tile,
+            order=62,
+        )
+    )
