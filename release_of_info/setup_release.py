@@ -3,9 +3,9 @@ called from the AppConfig.ready()."""
 
 
 def ready() -> None:
-    from him import dashboard, navigation, reports, roles
+    from him import dashboard, demo, navigation, reports, roles
     from records import access
-    from release_of_info import hooks, panels
+    from release_of_info import demo_release, hooks, panels
     from release_of_info.models import AccountingRequest, AccountingSuspension, Delivery, Disclosure
     from release_of_info.release_views import delivery_panel_context
     from release_of_info.reports_release import DisclosuresLogReport, accounting_overdue_tile
@@ -13,6 +13,7 @@ def ready() -> None:
     from release_of_info.services.disclosures import on_released
 
     roles.register(PERMISSIONS)
+    demo.register_seed(demo_release.seed)
     access.register_patient_models(Delivery, Disclosure, AccountingSuspension, AccountingRequest)
     hooks.register(hooks.RELEASED, on_released)
     panels.register(

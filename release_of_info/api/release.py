@@ -9,7 +9,7 @@ from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, renderers, serializers, status
+from rest_framework import exceptions, mixins, renderers, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -260,8 +260,11 @@ def _checked_create(viewset, service, data):
     return obj
 
 
-class DisclosureViewSet(PHIListCreateRetrieveViewSet):
-    """The accounting of disclosures: entries written by releases or entered by hand."""
+class DisclosureViewSet(PHIListCreateRetrieveViewSet, mixins.DestroyModelMixin):
+    """The accounting of disclosures: entries written by releases or entered by hand.
+
+    No role may delete an entry; the endpoint exists for a permission granted by
+    hand, like every PHI endpoint."""
 
     queryset = Disclosure.objects.all()
     serializer_class = DisclosureSerializer

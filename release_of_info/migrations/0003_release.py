@@ -6,6 +6,13 @@ import uuid
 from django.conf import settings
 from django.db import migrations, models
 
+from him import roles
+from release_of_info.roles_release import PERMISSIONS
+
+
+def grant(apps, schema_editor):
+    roles.grant(apps, schema_editor, PERMISSIONS)
+
 
 class Migration(migrations.Migration):
 
@@ -250,4 +257,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(condition=models.Q(('request__isnull', False)), fields=('request',), name='roi_disclosure_one_per_request')],
             },
         ),
+        migrations.RunPython(grant, migrations.RunPython.noop),
     ]

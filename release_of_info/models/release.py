@@ -87,6 +87,10 @@ class Delivery(PHIModel):
         return f"{self.get_method_display()} of {self.request}"
 
     @property
+    def public_ref(self) -> str:
+        return str(self.public_id)
+
+    @property
     def has_passcode(self) -> bool:
         return bool(self.passcode_hash)
 
@@ -166,6 +170,10 @@ class Disclosure(PHIModel):
 
     def __str__(self) -> str:
         return f"Disclosure to {self.recipient_name} on {self.disclosed_on}"
+
+    @property
+    def public_ref(self) -> str:
+        return str(self.public_id)
 
 
 class AccountingSuspension(PHIModel):
@@ -257,6 +265,10 @@ class AccountingRequest(PHIModel):
 
     def __str__(self) -> str:
         return f"Accounting request of {self.received_on} for patient {self.patient_id}"
+
+    @property
+    def public_ref(self) -> str:
+        return str(self.public_id)
 
     @property
     def effective_due_on(self) -> dt.date:
