@@ -28,6 +28,8 @@ ALLOW = {
     "him:logout": {"GET": {405}, "POST": {302}},  # POST only; then to the sign-in page
     "admin:login": {"GET": {200}, "POST": {200}},
     "admin:logout": {"GET": {302}, "POST": {302}},  # to the admin index, which asks to sign in
+    # The ROI recipient's secure link: the token is the credential; a wrong one is 404.
+    "release_of_info:link": {"GET": {404}, "POST": {404}},
 }
 
 SCHEMA = {"api-schema", "api-docs"}
