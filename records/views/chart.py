@@ -14,6 +14,7 @@ from him.views.base import (
     PHIListView,
     PHIUpdateView,
 )
+from records import links
 from records.filters_chart import EncounterFilterSet
 from records.forms_chart import DischargeForm, EncounterForm, IdentifierForm
 from records.models import Encounter, Patient, PatientIdentifier
@@ -113,6 +114,11 @@ class EncounterDetailView(PHIDetailView):
             .select_related("patient", "facility", "attending")
             .prefetch_related("other_providers")
         )
+
+    def get_context_data(self, **kwargs):
+        data = super().get_context_data(**kwargs)
+        data["app_links"] = links.for_object(self.request.user, links.ENCOUNTER, self.object)
+        return data
 
 
 class EncounterWriteMixin(ServiceErrorsMixin):

@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.views import generic
 
 from him.views.base import ObjectMixin, PHICreateView, PHIDetailView, PHIListView, PHIUpdateView
+from records import links
 from records.filters import PatientFilterSet
 from records.forms import PatientForm
 from records.models import Encounter, Patient, PatientIdentifier
@@ -44,6 +45,7 @@ class PatientDetailView(PHIDetailView):
             .select_related("facility", "attending")
         )
         data["can_view_ssn"] = user.has_perm("records.view_ssn")
+        data["app_links"] = links.for_object(user, links.PATIENT, patient)
         return data
 
 
