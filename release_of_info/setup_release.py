@@ -3,8 +3,10 @@ called from the AppConfig.ready()."""
 
 
 def ready() -> None:
+    from django.urls import reverse
+
     from him import dashboard, demo, navigation, reports, roles
-    from records import access
+    from records import access, links
     from release_of_info import demo_release, hooks, panels
     from release_of_info.models import AccountingRequest, AccountingSuspension, Delivery, Disclosure
     from release_of_info.release_views import delivery_panel_context
@@ -36,6 +38,18 @@ def ready() -> None:
         )
     )
     reports.register(DisclosuresLogReport())
+    links.register(
+        links.Link(
+            "roi-disclosures",
+            links.PATIENT,
+            "Accounting of disclosures",
+            "release_of_info.view_disclosure",
+            lambda patient: reverse(
+                "release_of_info:patient-disclosures", args=[patient.enterprise_id]
+            ),
+            order=62,
+        )
+    )
     dashboard.register(
         dashboard.Tile(
             key="roi-accounting-overdue",
