@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
+
+# Support modules sit beside their tests (the folders are not packages, so every
+# file name is unique): make each folder importable from any other, whichever
+# tests a run collects first.
+for _folder in sorted(Path(__file__).parent.iterdir()):
+    visible = _folder.is_dir() and not _folder.name.startswith((".", "_"))
+    if visible and str(_folder) not in sys.path:
+        sys.path.append(str(_folder))
 
 pytest_plugins = ["him.testing.fixtures"]
 
