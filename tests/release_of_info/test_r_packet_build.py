@@ -1,0 +1,215 @@
+"""Building a release packet: only what is covered, truly redacted, stamped, hashed,
+and checked by a second person."""
+
+from __future__ import annotations
+
+import pytest
+import r_packet_support as s
+from django.core.exceptions import ValidationError
+
+from him import roles
+from him.testing.factories import FacilityFactory, UserFactory
+from records.models import Sensitivity
+from release_of_info import hooks
+from release_of_info.models import Packet, RequestDocument, ROIRequest
+from release_of_info.services import packet as services
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def eager(settings):
+    """The build task runs in-process (Celery read its configuration once: set it there)."""
+    from him.celery import app
+
+    saved = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture
+def facility():
+    return FacilityFactory()
+
+
+@pytest.fixture
+def builder(facility):
+    return UserFactory(roles=[roles.ROI_SPECIALIST], facilities=[facility])
+
+
+@pytest.fixture
+def checker(facility):
+    return UserFactory(roles=[roles.ROI_SPECIALIST], facilities=[facility])
+
+
+def build(request, user, capture):
+    with capture(execute=True):
+        packet = services.packet_request_build(roi=request, user=user)
+    packet.refresh_from_db()
+    return packet
+
+
+def read(packet) -> bytes:
+    with packet.file.open("rb") as handle:
+        return handle.read()
+
+
+def test_redacted_words_are_gone_and_their_neighbours_stay(
+    facility, builder, django_capture_on_commit_callbacks
+):
+    request = s.roi(facility)
+    doc = s.pdf_document(
+        request,
+        [["HIV test positive on admission", "Blood pressure stable"], ["Follow up in clinic"]],
+    )
+    item = s.choose(request, doc)
+    s.redact(item, 1, box=(0.0, 0.0, 1.0, 0.115))  # the top line of page 1 only
+    packet = build(request, builder, django_capture_on_commit_callbacks)
+    assert packet.status == Packet.Status.READY, packet.error
+    text = s.words(read(packet))
+    assert "HIV" not in text and "positive" not in text
+    assert "Follow up in clinic" in text
+    request.refresh_from_db()
+    assert request.status == ROIRequest.Status.QUALITY_CHECK
+
+
+def test_bates_numbers_run_across_documents_and_every_page_has_the_footer(
+    facility, builder, django_capture_on_commit_callbacks
+):
+    request = s.roi(facility)
+    s.choose(request, s.pdf_document(request, [["one"], ["two"]]), position=1)
+    s.choose(request, s.text_document(request, "Progress note text"), position=2)
+    packet = build(request, builder, django_capture_on_commit_callbacks)
+    pages = s.page_texts(read(packet))
+    prefix = packet.bates_prefix
+    assert "Invoice" in pages[1] and "release of information" in pages[0]
+    body = pages[2:]
+    assert [f"{prefix}-{n:06d}" in page for n, page in enumerate(body, start=1)] == [True] * 3
+    assert all(f"Released to {request.requester.name}" in page for page in body)
+    assert packet.page_count == 5
+    assert "Progress note text" in body[2]
+
+
+def test_chosen_pages_only(facility, builder, django_capture_on_commit_callbacks):
+    request = s.roi(facility)
+    s.choose(request, s.pdf_document(request, [["alpha"], ["bravo"], ["charlie"]]), pages=[2])
+    text = s.words(read(build(request, builder, django_capture_on_commit_callbacks)))
+    assert "bravo" in text and "alpha" not in text and "charlie" not in text
+
+
+def test_a_document_the_authorization_does_not_cover_is_left_out_with_the_reason(
+    facility, builder, django_capture_on_commit_callbacks, monkeypatch
+):
+    request = s.roi(facility)
+    kept = s.choose(request, s.pdf_document(request, [["kept page"]]), position=1)
+    dropped = s.choose(
+        request, s.pdf_document(request, [["therapy session"]], title="Therapy"), position=2
+    )
+
+    def coverage(request, document):
+        if document.pk == dropped.pk:
+            return "psychotherapy notes need their own authorization"
+        return None
+
+    monkeypatch.setitem(hooks._handlers, hooks.DOCUMENT_COVERAGE, [coverage])
+    packet = build(request, builder, django_capture_on_commit_callbacks)
+    text = s.words(read(packet))
+    assert "kept page" in text and "therapy session" not in text
+    dropped.refresh_from_db()
+    kept.refresh_from_db()
+    assert not dropped.included and "psychotherapy" in dropped.excluded_reason
+    assert kept.included
+
+
+def test_the_part2_notice_comes_only_with_part2_records(
+    facility, builder, django_capture_on_commit_callbacks
+):
+    request = s.roi(facility)
+    s.choose(request, s.pdf_document(request, [["plain"]]))
+    plain = build(request, builder, django_capture_on_commit_callbacks)
+    assert not plain.includes_part2 and "42 CFR part 2" not in s.words(read(plain))
+    other = s.roi(facility)
+    s.choose(other, s.pdf_document(other, [["counselling"]], sensitivity=Sensitivity.PART2))
+    part2 = build(other, builder, django_capture_on_commit_callbacks)
+    assert part2.includes_part2
+    assert "protected by federal confidentiality rules (42 CFR part 2)" in s.words(read(part2))
+
+
+def test_a_failing_release_check_refuses_the_build(facility, builder, monkeypatch):
+    request = s.roi(facility)
+    s.choose(request, s.pdf_document(request, [["x"]]))
+    monkeypatch.setitem(
+        hooks._handlers, hooks.RELEASE_CHECKS, [lambda request: ["the authorization is revoked"]]
+    )
+    with pytest.raises(ValidationError, match="revoked"):
+        services.packet_request_build(roi=request, user=builder)
+    assert not Packet.objects.exists()
+
+
+def test_an_unreadable_document_fails_the_build_with_a_message(
+    facility, builder, django_capture_on_commit_callbacks
+):
+    request = s.roi(facility)
+    item = s.choose(request, s.pdf_document(request, [["x"]], title="Scan"))
+    with item.version.file.open("wb") as handle:
+        handle.write(b"%PDF-1.7 this is not really a pdf")
+    packet = build(request, builder, django_capture_on_commit_callbacks)
+    assert packet.status == Packet.Status.FAILED
+    assert "Scan" in packet.error and "not a valid PDF" in packet.error
+    request.refresh_from_db()
+    assert request.status == ROIRequest.Status.IN_PROCESS
+
+
+def test_verify_finds_one_flipped_byte(facility, builder, django_capture_on_commit_callbacks):
+    request = s.roi(facility)
+    s.choose(request, s.pdf_document(request, [["x"]]))
+    packet = build(request, builder, django_capture_on_commit_callbacks)
+    assert services.packet_verify(packet)
+    data = bytearray(read(packet))
+    data[len(data) // 3] ^= 0x01
+    with packet.file.open("wb") as handle:
+        handle.write(bytes(data))
+    assert not services.packet_verify(packet)
+
+
+def test_a_second_person_checks(facility, builder, checker, django_capture_on_commit_callbacks):
+    request = s.roi(facility)
+    s.choose(request, s.pdf_document(request, [["x"]]))
+    packet = build(request, builder, django_capture_on_commit_callbacks)
+    with pytest.raises(ValidationError, match="second person"):
+        services.packet_approve(packet=packet, user=builder)
+    with pytest.raises(ValidationError, match="what is wrong"):
+        services.packet_reject(packet=packet, user=checker, note="  ")
+    rejected = services.packet_reject(packet=packet, user=checker, note="Page 2 is another patient")
+    assert rejected.status == Packet.Status.REJECTED
+    request.refresh_from_db()
+    assert request.status == ROIRequest.Status.IN_PROCESS
+    again = build(request, builder, django_capture_on_commit_callbacks)
+    approved = services.packet_approve(packet=again, user=checker)
+    assert approved.status == Packet.Status.APPROVED and approved.checked_by == checker
+
+
+def test_a_new_build_supersedes_the_previous_packet(
+    facility, builder, django_capture_on_commit_callbacks
+):
+    request = s.roi(facility)
+    s.choose(request, s.pdf_document(request, [["x"]]))
+    first = build(request, builder, django_capture_on_commit_callbacks)
+    ROIRequest.objects.filter(pk=request.pk).update(status=ROIRequest.Status.IN_PROCESS)
+    request.refresh_from_db()
+    second = build(request, builder, django_capture_on_commit_callbacks)
+    first.refresh_from_db()
+    assert first.status == Packet.Status.SUPERSEDED and second.status == Packet.Status.READY
+
+
+def test_a_second_delivery_of_the_task_builds_nothing_twice(
+    facility, builder, django_capture_on_commit_callbacks
+):
+    request = s.roi(facility)
+    s.choose(request, s.pdf_document(request, [["x"]]))
+    packet = build(request, builder, django_capture_on_commit_callbacks)
+    assert services.packet_build(packet_id=packet.pk) == "skipped"
+    assert RequestDocument.objects.count() == 1
