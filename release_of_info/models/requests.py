@@ -61,6 +61,10 @@ class Requester(models.Model):
         return queryset
 
     @property
+    def public_ref(self) -> str:
+        return str(self.public_id)
+
+    @property
     def mailing_address(self) -> str:
         parts = [self.organization, self.address_line]
         city = " ".join(
@@ -176,6 +180,11 @@ class ROIRequest(PHIModel):
         return self.number
 
     @property
+    def public_ref(self) -> str:
+        """How the trail and the API name a request (never the row id)."""
+        return str(self.public_id)
+
+    @property
     def is_right_of_access(self) -> bool:
         """The patient (or their personal representative) asking for their own records."""
         return self.requester.type in (Requester.Type.PATIENT, Requester.Type.REPRESENTATIVE) and (
@@ -279,6 +288,10 @@ class RequestLetter(PHIModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.roi.number}"
+
+    @property
+    def public_ref(self) -> str:
+        return str(self.public_id)
 
     @property
     def filename(self) -> str:
