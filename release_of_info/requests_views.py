@@ -241,7 +241,7 @@ def request_page_context(request, roi: ROIRequest, bound: dict | None = None) ->
             for value, label in services.document_type_choices()
             if value in roi.document_types
         ],
-        "settings": services.settings_for(roi.facility),
+        "roi_settings": services.settings_for(roi.facility),
     }
     page["panels"] = _panel_sections(request, roi, page)
     return page

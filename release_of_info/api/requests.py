@@ -342,6 +342,18 @@ class ROIRequestViewSet(
         self._checked(lambda: services.roi_request_update(roi=roi, user=request.user, **changes))
         return Response(self._out(roi))
 
+    def perform_destroy(self, instance):
+        try:
+            super().perform_destroy(instance)
+        except ProtectedError:
+            raise exceptions.ValidationError(
+                {
+                    "non_field_errors": [
+                        "This request has letters or documents on file; cancel it instead."
+                    ]
+                }
+            ) from None
+
     @extend_schema(exclude=True)
     def update(self, request, *args, **kwargs):
         raise exceptions.MethodNotAllowed("PUT", detail="Use PATCH to correct a request.")

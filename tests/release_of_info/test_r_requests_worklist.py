@@ -190,3 +190,17 @@ def test_reports_turnaround_and_by_type(specialist, mix):
     # Received, Released, Denied, Cancelled, Open, Open and overdue, Median
     assert table["Attorney"][1:7] == ["3", "1", "0", "0", "2", "1"]
     assert table["Patient"][1:8] == ["2", "1", "0", "0", "1", "0", "4"]
+
+
+def test_demo_seed_adds_requests_near_due_and_overdue(db):
+    from him import demo
+
+    demo.seed(patients_per_facility=7)
+    from him.models import User
+
+    roi_user = User.objects.get(username="roi")
+    figures = queries.dashboard(roi_user)
+    assert figures["overdue"] >= 2 and figures["due_soon"] >= 2 and figures["released"] >= 2
+    count = ROIRequest.objects.count()
+    demo.seed(patients_per_facility=7)  # idempotent
+    assert ROIRequest.objects.count() == count
