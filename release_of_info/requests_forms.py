@@ -106,8 +106,6 @@ class _WhatIsAsked(forms.Form):
 
     def __init__(self, *args, user=None, patient: Patient | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        from django.contrib.auth import get_user_model
-
         self.user = user
         self.patient = patient
         self.fields["requester"].queryset = Requester.objects.visible_to(user).order_by("name")
@@ -116,8 +114,7 @@ class _WhatIsAsked(forms.Form):
                 patient=patient
             )
         facility = patient.facility if patient is not None else None
-        ids = [u.pk for u in services.assignable_users(facility)]
-        self.fields["assigned_to"].queryset = get_user_model().objects.filter(pk__in=ids)
+        self.fields["assigned_to"].queryset = services.assignable_users(facility)
         if user is not None and not user.has_perm("release_of_info.add_requester"):
             for name in list(self.fields):
                 if name.startswith("new_requester_"):

@@ -242,6 +242,8 @@ def request_page_context(request, roi: ROIRequest, bound: dict | None = None) ->
             if value in roi.document_types
         ],
         "roi_settings": services.settings_for(roi.facility),
+        # The limit in force when the request was logged (settings may have changed since).
+        "due_days_used": (roi.due_on - roi.received_on).days,
     }
     page["panels"] = _panel_sections(request, roi, page)
     return page

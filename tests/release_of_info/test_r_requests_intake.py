@@ -217,3 +217,15 @@ def test_assignee_must_work_roi_at_the_facility(personas):
     with pytest.raises(ValidationError) as caught:
         make_request(facility=personas.facility, assigned_to=personas.writer)
     assert "does not work" in caught.value.message_dict["assigned_to"][0]
+
+
+def test_the_assignee_list_holds_roi_workers_reaching_the_facility(personas, specialist):
+    far = UserFactory(
+        username="far", roles=[roles.ROI_SPECIALIST], facilities=[personas.other_facility]
+    )
+    listed = set(services.assignable_users(personas.facility).values_list("username", flat=True))
+    assert "rita" in listed
+    assert far.username not in listed
+    assert personas.writer.username not in listed  # an HIM technician does not work ROI
+    everywhere = set(services.assignable_users().values_list("username", flat=True))
+    assert {"rita", "far"} <= everywhere
