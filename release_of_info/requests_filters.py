@@ -19,6 +19,7 @@ class ROIRequestFilterSet(django_filters.FilterSet):
         ("due_soon", "Due within 7 days"),
         ("overdue", "Overdue"),
         ("closed", "Closed"),
+        ("all", "All, open and closed"),
     ]
 
     q = django_filters.CharFilter(method="by_number", label="Request number")

@@ -87,8 +87,12 @@ class ROIRequestListView(PHIListView):
     template_name = "release_of_info/requests/list.html"
 
     def get_queryset(self):
+        queryset = super().get_queryset()
+        if not any(v for k, v in self.request.GET.items() if k != "page"):
+            # The work list opens on the work: closed requests only when asked for.
+            queryset = queries.open_requests(queryset)
         return (
-            queries.with_deadline(super().get_queryset())
+            queries.with_deadline(queryset)
             .select_related("patient", "requester", "assigned_to", "facility")
             .order_by("deadline", "number")
         )

@@ -32,6 +32,15 @@ def ready() -> None:
             order=51,
         )
     )
+    navigation.register(
+        navigation.NavItem(
+            "ROI settings",
+            "release_of_info:settings",
+            "release_of_info.change_roifacilitysettings",
+            "Each facility's time limit for answering requests (state law may shorten 30 days).",
+            order=52,
+        )
+    )
     dashboard.register(
         dashboard.Tile(
             key="roi-requests-overdue",

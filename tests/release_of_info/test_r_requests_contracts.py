@@ -345,3 +345,28 @@ def test_request_page_renders_registered_panels_the_user_may_see(
     assert "Fake checklist" in html
     assert f"Panel for {roi.number}: hello" in html
     assert "Fee schedule secrets" not in html
+
+
+@pytest.mark.django_db
+def test_letters_api_lists_only_reachable_letters(personas, specialist, trail_watch):
+    from release_of_info.services.status import roi_request_set_status
+
+    inside = make_request(facility=personas.facility)
+    outside = make_request(facility=personas.other_facility)
+    for roi in (inside, outside):
+        roi_request_set_status(roi=roi, status="denied", user=None, reason="Not signed.")
+    client = api_client(specialist)
+    response = client.get("/api/v1/roi/letters/")
+    assert response.status_code == 200
+    rows = results(response)
+    assert [(r["number"], r["letter_kind"]) for r in rows] == [(inside.number, "denial")]
+    response = client.get("/api/v1/roi/letters/", {"request": str(outside.public_id)})
+    assert results(response) == []
+    letter = RequestLetter.objects.get(roi=inside)
+    trail_watch.mark()
+    download = client.get(f"/api/v1/roi/letters/{letter.public_id}/download/")
+    assert download.status_code == 200
+    assert "Not signed." in squash(pdf_text(b"".join(download.streaming_content)))
+    assert trail_watch.one(action=Action.EXPORT).object_id == str(inside.public_id)
+    # A role without the letters permission (HIM technician) is refused.
+    assert api_client(personas.writer).get("/api/v1/roi/letters/").status_code == 403

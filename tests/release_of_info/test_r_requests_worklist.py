@@ -94,8 +94,14 @@ def test_filters(specialist, mix):
     }
     patient = mix["calm"].patient
     assert shown(client.get(LIST, {"patient": patient.mrn})) == [mix["calm"].number]
+    # With no filter the list shows the open work; "all" adds the closed requests.
+    assert set(shown(client.get(LIST))) == {
+        mix["calm"].number,
+        mix["soon"].number,
+        mix["late"].number,
+    }
     # Another facility's request never shows, even asked for by its facility.
-    everything = shown(client.get(LIST))
+    everything = shown(client.get(LIST, {"queue": "all"}))
     assert mix["elsewhere"].number not in everything and len(everything) == 5
     assert shown(client.get(LIST, {"facility": "OTHER"})) == []
 
