@@ -6,10 +6,12 @@ import datetime as dt
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
 from him.models import Facility, PHIModel
+from him.models.policy import PolicyQuerySet
 from records.models import Encounter, Patient
 
 DEFAULT_DUE_DAYS = 30  # 45 CFR 164.524(b)(2)
@@ -44,11 +46,23 @@ class Requester(models.Model):
 
     history = HistoricalRecords()
 
+    # Not PHI (no facility scope), but read through the same policy: model
+    # permissions decide, and ``visible_to`` works as on every PHI model.
+    objects = PolicyQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_type_display()})"
+
+    @classmethod
+    def scope_for(cls, queryset, user, action):
+        return queryset
+
+    @property
+    def public_ref(self) -> str:
+        return str(self.public_id)
 
     @property
     def mailing_address(self) -> str:
@@ -166,6 +180,11 @@ class ROIRequest(PHIModel):
         return self.number
 
     @property
+    def public_ref(self) -> str:
+        """How the trail and the API name a request (never the row id)."""
+        return str(self.public_id)
+
+    @property
     def is_right_of_access(self) -> bool:
         """The patient (or their personal representative) asking for their own records."""
         return self.requester.type in (Requester.Type.PATIENT, Requester.Type.REPRESENTATIVE) and (
@@ -179,3 +198,112 @@ class ROIRequest(PHIModel):
     @property
     def effective_due_on(self) -> dt.date:
         return self.extended_due_on or self.due_on
+
+
+class ROIFacilitySettings(models.Model):
+    """A facility's own release-of-information rules (set by the HIM manager).
+
+    Some states give the covered entity less time than HIPAA's 30 days; the
+    shorter limit wins for requests received at that facility.
+    """
+
+    facility = models.OneToOneField(
+        Facility, on_delete=models.CASCADE, related_name="roi_settings", primary_key=True
+    )
+    due_days = models.PositiveSmallIntegerField(
+        "days to respond",
+        default=DEFAULT_DUE_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(DEFAULT_DUE_DAYS)],
+        help_text="Calendar days after receipt; at most 30 (45 CFR 164.524(b)(2)).",
+    )
+    legal_basis = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The state law that sets a shorter limit, if any (shown on the request page).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    history = HistoricalRecords()
+    objects = PolicyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "ROI facility settings"
+        verbose_name_plural = "ROI facility settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(due_days__gte=1) & models.Q(due_days__lte=DEFAULT_DUE_DAYS),
+                name="roi_settings_due_days_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.facility}: {self.due_days} days"
+
+    @classmethod
+    def scope_for(cls, queryset, user, action):
+        from him import policy
+
+        return queryset.filter(facility__in=policy.facility_ids(user))
+
+
+class ROINumberSequence(models.Model):
+    """The last request number used in a year; a locked row numbers requests one at a time."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+def letter_path(instance: RequestLetter, filename: str) -> str:
+    return f"roi/letters/{instance.roi.public_id}/{filename}"
+
+
+class RequestLetter(PHIModel):
+    """A letter produced for a request (extension notice, denial), kept as sent."""
+
+    facility_path = "roi__facility"
+    patient_path = "roi__patient"
+
+    class Kind(models.TextChoices):
+        EXTENSION_NOTICE = "extension_notice", "Extension notice"
+        DENIAL = "denial", "Denial letter"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    roi = models.ForeignKey(ROIRequest, on_delete=models.PROTECT, related_name="letters")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    file = models.FileField(upload_to=letter_path)
+    dated = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.roi.number}"
+
+    @property
+    def public_ref(self) -> str:
+        return str(self.public_id)
+
+    @property
+    def filename(self) -> str:
+        return f"{self.roi.number}-{self.kind.replace('_', '-')}.pdf"
+
+
+__all__ = [
+    "DEFAULT_DUE_DAYS",
+    "MAX_EXTENSION_DAYS",
+    "ROIFacilitySettings",
+    "ROINumberSequence",
+    "ROIRequest",
+    "RequestLetter",
+    "Requester",
+]

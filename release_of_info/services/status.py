@@ -79,4 +79,9 @@ def roi_request_set_status(*, roi: ROIRequest, status: str, user, reason: str = 
         reason=reason or "status changed",
         detail={"from": previous, "to": status},
     )
+    if status == S.DENIED:
+        # However the denial came about, the requester gets the letter with their rights.
+        from release_of_info.services.requests_letters import produce_denial_letter
+
+        produce_denial_letter(roi=roi, user=user)
     return roi
