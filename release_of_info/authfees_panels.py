@@ -77,14 +77,15 @@ def coverage_summary(auth: Authorization) -> list[str]:
     lines = []
     if auth.document_types:
         lines.append(
-            "Types: " + ", ".join(Document.Type(t).label for t in auth.document_types if t in Document.Type.values)
+            "Types: "
+            + ", ".join(
+                Document.Type(t).label for t in auth.document_types if t in Document.Type.values
+            )
         )
     else:
         lines.append("Types: all")
     if auth.date_from or auth.date_to:
-        lines.append(
-            f"Dates: {auth.date_from or 'any'} to {auth.date_to or 'any'}"
-        )
+        lines.append(f"Dates: {auth.date_from or 'any'} to {auth.date_to or 'any'}")
     encounters = [e.number for e in auth.encounters.all()]
     if encounters:
         lines.append("Encounters: " + ", ".join(encounters))
@@ -110,8 +111,12 @@ def authorization_panel_context(*, request, roi: ROIRequest) -> dict:
                 if auth.file
                 else "",
                 "edit_url": reverse("release_of_info:authorization-update", args=[auth.public_id]),
-                "upload_url": reverse("release_of_info:authorization-upload", args=[auth.public_id]),
-                "revoke_url": reverse("release_of_info:authorization-revoke", args=[auth.public_id]),
+                "upload_url": reverse(
+                    "release_of_info:authorization-upload", args=[auth.public_id]
+                ),
+                "revoke_url": reverse(
+                    "release_of_info:authorization-revoke", args=[auth.public_id]
+                ),
             }
         )
     try:
@@ -120,6 +125,7 @@ def authorization_panel_context(*, request, roi: ROIRequest) -> dict:
         basis = None
     exempt = auth_service.needs_no_authorization(roi)
     return {
+        "roi": roi,
         "verdict": result,
         "authorizations": rows,
         "basis": basis,

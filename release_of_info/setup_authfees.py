@@ -6,8 +6,8 @@ def ready() -> None:
     from him import demo, navigation, roles
     from records import access
     from release_of_info import hooks, panels
-    from release_of_info.authfees_panels import authorization_panel_context, fees_panel_context
     from release_of_info.authfees_demo import seed_authfees
+    from release_of_info.authfees_panels import authorization_panel_context, fees_panel_context
     from release_of_info.models import Authorization, DisclosureBasis, Invoice
     from release_of_info.roles_authfees import PERMISSIONS
 

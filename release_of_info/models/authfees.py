@@ -46,9 +46,7 @@ class Authorization(PHIModel):
         PART2 = "part2", "42 CFR Part 2 consent (2.31)"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    request = models.ForeignKey(
-        ROIRequest, on_delete=models.CASCADE, related_name="authorizations"
-    )
+    request = models.ForeignKey(ROIRequest, on_delete=models.CASCADE, related_name="authorizations")
     kind = models.CharField(max_length=14, choices=Kind.choices, default=Kind.STANDARD)
 
     # The signed form (PDF or image), checked by content (records.files).
@@ -93,9 +91,7 @@ class Authorization(PHIModel):
     expiration_event = models.CharField(
         max_length=200, blank=True, help_text="An event that ends it (e.g. end of the claim)"
     )
-    expiration_event_on = models.DateField(
-        "expiration event occurred on", null=True, blank=True
-    )
+    expiration_event_on = models.DateField("expiration event occurred on", null=True, blank=True)
     signed_by_name = models.CharField("signed by", max_length=200, blank=True)
     signed_on = models.DateField("signature date", null=True, blank=True)
     signed_by_representative = models.BooleanField(default=False)

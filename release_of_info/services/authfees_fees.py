@@ -94,9 +94,7 @@ def _page_charge(schedule: FeeSchedule, pages: int) -> list[tuple[str, Decimal]]
     if not schedule.tiers:
         if not pages or not schedule.per_page:
             return []
-        return [
-            (f"{pages} page(s) × ${schedule.per_page}", _money(schedule.per_page * pages))
-        ]
+        return [(f"{pages} page(s) × ${schedule.per_page}", _money(schedule.per_page * pages))]
     lines, done = [], 0
     for tier in schedule.tiers:
         if done >= pages:

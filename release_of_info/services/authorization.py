@@ -365,9 +365,12 @@ def verdict(request: ROIRequest, on: dt.date | None = None) -> Verdict:
                 "disclosures for treatment, and need the patient's psychotherapy notes "
                 "authorization (45 CFR 164.508(a)(2), 164.524(a)(1)(i))."
             )
-        if exempt == "treatment" and needed & Sensitivity.PART2:
-            if _usable(auths, {Kind.PART2}, request, on) is None:
-                reasons.append(PART2_NEEDED)
+        if (
+            exempt == "treatment"
+            and needed & Sensitivity.PART2
+            and _usable(auths, {Kind.PART2}, request, on) is None
+        ):
+            reasons.append(PART2_NEEDED)
         label = (
             "right of access (45 CFR 164.524)"
             if exempt == "access"
@@ -388,13 +391,16 @@ def verdict(request: ROIRequest, on: dt.date | None = None) -> Verdict:
                 "Subpoena: record the satisfactory assurances received "
                 "(notice to the patient or a qualified protective order, 164.512(e)(1)(ii))."
             )
-        if needed & Sensitivity.PART2 and _usable(auths, {Kind.PART2}, request, on) is None:
-            if basis_row.basis != DisclosureBasis.Basis.COURT_ORDER:
-                reasons.append(
-                    "Substance use disorder records (42 CFR Part 2) are asked: 164.512 does "
-                    "not reach them; they need a Part 2 consent or a court order under "
-                    "42 CFR Part 2 subpart E."
-                )
+        if (
+            needed & Sensitivity.PART2
+            and basis_row.basis != DisclosureBasis.Basis.COURT_ORDER
+            and _usable(auths, {Kind.PART2}, request, on) is None
+        ):
+            reasons.append(
+                "Substance use disorder records (42 CFR Part 2) are asked: 164.512 does "
+                "not reach them; they need a Part 2 consent or a court order under "
+                "42 CFR Part 2 subpart E."
+            )
         if needed & Sensitivity.PSYCHOTHERAPY and psychotherapy_auth is None:
             reasons.append(PSYCHOTHERAPY_SEPARATE)
         ref = f" ({basis_row.reference})" if basis_row.reference else ""
@@ -462,8 +468,8 @@ def _describe(auth: Authorization) -> str:
         else ""
     )
     who = auth.signed_by_name + (" (representative)" if auth.signed_by_representative else "")
-    return (
-        f"{auth.get_kind_display()} signed {_d(auth.signed_on)} by {who}" + (f", {ends}" if ends else "")
+    return f"{auth.get_kind_display()} signed {_d(auth.signed_on)} by {who}" + (
+        f", {ends}" if ends else ""
     )
 
 
@@ -557,7 +563,8 @@ def document_reason(request: ROIRequest, document, on: dt.date | None = None) ->
 # Writes ---------------------------------------------------------------------------------
 
 
-def _store_file(obj, uploaded) -> None:
+def store_file(obj, uploaded) -> None:
+    """Put a checked upload (PDF or image) and its facts on ``obj`` (not saved)."""
     facts = files.inspect_file(uploaded)
     fields = files.version_file_fields(uploaded, facts)
     obj.file = fields["file"]
@@ -573,7 +580,7 @@ def _store_file(obj, uploaded) -> None:
 @transaction.atomic
 def authorization_attach_file(*, authorization: Authorization, uploaded, user) -> Authorization:
     """Store the signed form (PDF, TIFF, JPEG or PNG, checked by content)."""
-    _store_file(authorization, uploaded)  # raises ValidationError before anything is saved
+    store_file(authorization, uploaded)  # raises ValidationError before anything is saved
     authorization.save()
     trail.record(trail.Action.UPDATE, obj=authorization, reason="signed form uploaded")
     return authorization
@@ -641,7 +648,7 @@ def disclosure_basis_record(
     row.note = (note or "").strip()
     row.recorded_by = user
     if uploaded is not None:
-        _store_file(row, uploaded)
+        store_file(row, uploaded)
     row.save()
     trail.record(trail.Action.CREATE if created else trail.Action.UPDATE, obj=row)
     return row

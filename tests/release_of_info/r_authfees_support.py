@@ -36,13 +36,13 @@ def pdf_upload(name: str = "signed.pdf", pages: int = 1) -> SimpleUploadedFile:
 
 def make_patient(facility, **kwargs) -> Patient:
     n = next(_seq)
-    defaults = dict(
-        facility=facility,
-        mrn=f"AF{n:06d}",
-        family_name=f"Authfam{n}",
-        given_name="Nora",
-        birth_date=dt.date(1980, 3, 2),
-    )
+    defaults = {
+        "facility": facility,
+        "mrn": f"AF{n:06d}",
+        "family_name": f"Authfam{n}",
+        "given_name": "Nora",
+        "birth_date": dt.date(1980, 3, 2),
+    }
     defaults.update(kwargs)
     return Patient.objects.create(**defaults)
 
@@ -84,7 +84,7 @@ def make_document(
 
 
 def make_requester(rtype: str = Requester.Type.ATTORNEY, **kwargs) -> Requester:
-    defaults = dict(name=f"Requester {next(_seq)}", type=rtype, organization="Synthetic LLP")
+    defaults = {"name": f"Requester {next(_seq)}", "type": rtype, "organization": "Synthetic LLP"}
     defaults.update(kwargs)
     return Requester.objects.create(**defaults)
 
@@ -93,15 +93,15 @@ def make_request(facility, *, patient=None, requester=None, **kwargs) -> ROIRequ
     patient = patient or make_patient(facility)
     requester = requester or make_requester()
     n = next(_seq)
-    defaults = dict(
-        number=f"ROI-T-{n:06d}",
-        facility=facility,
-        patient=patient,
-        requester=requester,
-        received_on=TODAY - dt.timedelta(days=3),
-        due_on=TODAY + dt.timedelta(days=27),
-        purpose=ROIRequest.Purpose.LEGAL,
-    )
+    defaults = {
+        "number": f"ROI-T-{n:06d}",
+        "facility": facility,
+        "patient": patient,
+        "requester": requester,
+        "received_on": TODAY - dt.timedelta(days=3),
+        "due_on": TODAY + dt.timedelta(days=27),
+        "purpose": ROIRequest.Purpose.LEGAL,
+    }
     defaults.update(kwargs)
     return ROIRequest.objects.create(**defaults)
 
@@ -116,22 +116,22 @@ def access_request(facility, **kwargs) -> ROIRequest:
 def complete_authorization(roi: ROIRequest, **kwargs) -> Authorization:
     """An authorization with every element, valid on TODAY, unless kwargs say otherwise."""
     encounters = kwargs.pop("encounters", None)
-    data = dict(
-        request=roi,
-        kind=Authorization.Kind.STANDARD,
-        description="Discharge summaries of 2026",
-        disclosing_party="In-scope Hospital",
-        recipient_name=roi.requester.name,
-        purpose=roi.purpose,
-        expires_on=TODAY + dt.timedelta(days=90),
-        signed_by_name="Nora Authfam",
-        signed_on=TODAY - dt.timedelta(days=10),
-        states_right_to_revoke=True,
-        states_conditioning=True,
-        states_redisclosure=True,
-        file_name="signed.pdf",
-        content_type="application/pdf",
-    )
+    data = {
+        "request": roi,
+        "kind": Authorization.Kind.STANDARD,
+        "description": "Discharge summaries of 2026",
+        "disclosing_party": "In-scope Hospital",
+        "recipient_name": roi.requester.name,
+        "purpose": roi.purpose,
+        "expires_on": TODAY + dt.timedelta(days=90),
+        "signed_by_name": "Nora Authfam",
+        "signed_on": TODAY - dt.timedelta(days=10),
+        "states_right_to_revoke": True,
+        "states_conditioning": True,
+        "states_redisclosure": True,
+        "file_name": "signed.pdf",
+        "content_type": "application/pdf",
+    }
     data.update(kwargs)
     with_file = data.pop("with_file", True)
     auth = Authorization(**data)

@@ -172,7 +172,9 @@ def test_not_covering_the_encounters_asked(roi):
 
 def test_psychotherapy_notes_need_their_own_authorization(roi):
     make_document(roi.patient)
-    make_document(roi.patient, doc_type=Document.Type.PROGRESS_NOTE, sensitivity=Sensitivity.PSYCHOTHERAPY)
+    make_document(
+        roi.patient, doc_type=Document.Type.PROGRESS_NOTE, sensitivity=Sensitivity.PSYCHOTHERAPY
+    )
     complete_authorization(roi)
     assert "Psychotherapy notes are asked" in reasons(roi)
     complete_authorization(roi, kind=Kind.PSYCHOTHERAPY, categories=Sensitivity.PSYCHOTHERAPY)
@@ -180,7 +182,9 @@ def test_psychotherapy_notes_need_their_own_authorization(roi):
 
 
 def test_psychotherapy_cannot_be_combined(roi):
-    make_document(roi.patient, doc_type=Document.Type.PROGRESS_NOTE, sensitivity=Sensitivity.PSYCHOTHERAPY)
+    make_document(
+        roi.patient, doc_type=Document.Type.PROGRESS_NOTE, sensitivity=Sensitivity.PSYCHOTHERAPY
+    )
     complete_authorization(
         roi,
         kind=Kind.PSYCHOTHERAPY,
@@ -299,7 +303,9 @@ def test_coverage_leaves_the_right_documents_out(roi):
     )
     p = roi.patient
     ok = make_document(p, encounter=enc_in)
-    hiv = make_document(p, encounter=enc_in, doc_type=Document.Type.LAB, sensitivity=Sensitivity.HIV)
+    hiv = make_document(
+        p, encounter=enc_in, doc_type=Document.Type.LAB, sensitivity=Sensitivity.HIV
+    )
     wrong_type = make_document(p, encounter=enc_in, doc_type=Document.Type.OPERATIVE_REPORT)
     too_old = make_document(p, encounter=enc_in, service_date=dt.date(2025, 12, 31))
     other_enc = make_document(p, encounter=enc_out)
