@@ -431,7 +431,7 @@ class FeeScheduleCreateView(ManageFeesMixin, PHICreateView):
         return {**super().get_context_data(**kwargs), "back_url": self.success_url}
 
 
-class FeeScheduleUpdateView(ManageFeesMixin, PHIUpdateView):
+class FeeScheduleUpdateView(ManageFeesMixin, PublicIdMixin, PHIUpdateView):
     model = FeeSchedule
     form_class = forms.FeeScheduleForm
     template_name = ACTION_TEMPLATE
@@ -443,7 +443,7 @@ class FeeScheduleUpdateView(ManageFeesMixin, PHIUpdateView):
         return {**super().get_context_data(**kwargs), "back_url": self.success_url}
 
 
-class FeeScheduleDeleteView(ManageFeesMixin, PHIDeleteView):
+class FeeScheduleDeleteView(ManageFeesMixin, PublicIdMixin, PHIDeleteView):
     model = FeeSchedule
     template_name = ACTION_TEMPLATE
     success_url = reverse_lazy("release_of_info:fee-list")

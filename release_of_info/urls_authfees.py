@@ -58,12 +58,12 @@ urlpatterns = [
     path("fees/", views.FeeListView.as_view(), name="fee-list"),
     path("fees/schedules/new/", views.FeeScheduleCreateView.as_view(), name="feeschedule-create"),
     path(
-        "fees/schedules/<int:pk>/edit/",
+        "fees/schedules/<uuid:public_id>/edit/",
         views.FeeScheduleUpdateView.as_view(),
         name="feeschedule-update",
     ),
     path(
-        "fees/schedules/<int:pk>/delete/",
+        "fees/schedules/<uuid:public_id>/delete/",
         views.FeeScheduleDeleteView.as_view(),
         name="feeschedule-delete",
     ),

@@ -65,6 +65,20 @@ class ReachableFacilityField(serializers.SlugRelatedField):
         return Facility.objects.filter(pk__in=policy.facility_ids(request.user), active=True)
 
 
+CATEGORY_NAMES = [c.name.lower() for c in Sensitivity]
+
+
+class CategoriesField(serializers.ListField):
+    """The bits of records.Sensitivity as names: ["hiv", "genetic"]."""
+
+    def to_representation(self, data):
+        return [c.name.lower() for c in Sensitivity if (data or 0) & c.value]
+
+    def to_internal_value(self, data):
+        names = super().to_internal_value(data)
+        return sum({Sensitivity[name.upper()].value for name in names})
+
+
 class VerdictSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
     reasons = serializers.ListField(child=serializers.CharField())
@@ -88,11 +102,10 @@ class AuthorizationSerializer(serializers.ModelSerializer):
         required=False,
         help_text="Document types covered (none: all): " + ", ".join(Document.Type.values),
     )
-    categories = serializers.ListField(
-        child=serializers.ChoiceField(choices=[c.name.lower() for c in Sensitivity]),
+    categories = CategoriesField(
+        child=serializers.ChoiceField(choices=CATEGORY_NAMES),
         required=False,
-        help_text="Sensitive categories the form names: "
-        + ", ".join(c.name.lower() for c in Sensitivity),
+        help_text="Sensitive categories the form names explicitly.",
     )
     has_file = serializers.SerializerMethodField()
     problems = serializers.SerializerMethodField()
@@ -149,19 +162,6 @@ class AuthorizationSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["categories"] = [c.name.lower() for c in Sensitivity if instance.categories & c.value]
-        return data
-
-    def to_internal_value(self, data):
-        values = super().to_internal_value(data)
-        if "categories" in values:
-            values["categories"] = sum(
-                {Sensitivity[name.upper()].value for name in values["categories"]}
-            )
-        return values
 
     def validate_document_types(self, value):
         unknown = [v for v in value if v not in Document.Type.values]
@@ -378,7 +378,7 @@ class FeeScheduleSerializer(serializers.ModelSerializer):
     class Meta:
         model = FeeSchedule
         fields = [
-            "id",
+            "public_id",
             "facility",
             "requester_type",
             "base_fee",
@@ -388,7 +388,7 @@ class FeeScheduleSerializer(serializers.ModelSerializer):
             "active",
             "updated_at",
         ]
-        read_only_fields = ["id", "updated_at"]
+        read_only_fields = ["public_id", "updated_at"]
         validators = []  # the unique pair gets a readable message in validate()
 
     def validate_tiers(self, value):
@@ -415,6 +415,7 @@ class FeeScheduleViewSet(PHIModelViewSet):
 
     queryset = FeeSchedule.objects.all()
     serializer_class = FeeScheduleSerializer
+    lookup_field = "public_id"
     permission_classes = [ManageFeesPermission]
 
     def get_queryset(self):

@@ -270,6 +270,7 @@ class FeeSchedule(PHIModel):
 
     facility_path = "facility"
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="roi_schedules")
     requester_type = models.CharField(max_length=20, choices=Requester.Type.choices)
     base_fee = models.DecimalField(
@@ -298,6 +299,10 @@ class FeeSchedule(PHIModel):
 
     def __str__(self) -> str:
         return f"{self.facility.code}: {self.get_requester_type_display()}"
+
+    @property
+    def public_ref(self) -> str:
+        return str(self.public_id)
 
 
 class Invoice(PHIModel):
