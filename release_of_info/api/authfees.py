@@ -68,15 +68,50 @@ class ReachableFacilityField(serializers.SlugRelatedField):
 CATEGORY_NAMES = [c.name.lower() for c in Sensitivity]
 
 
-class CategoriesField(serializers.ListField):
+class NamesField(serializers.ListField):
+    """A list of names from a fixed set, checked as a whole: one readable message,
+    not errors keyed by list position (which the JSON renderer cannot write)."""
+
+    allowed: list[str] = []
+    what = "names"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("child", serializers.ChoiceField(choices=self.allowed))
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list) or not all(isinstance(v, str) for v in data):
+            raise serializers.ValidationError(f"Give a list of {self.what}.")
+        unknown = [v for v in data if v not in self.allowed]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Not {self.what}: {', '.join(unknown)}. Use: {', '.join(self.allowed)}."
+            )
+        return list(dict.fromkeys(data))
+
+
+class CategoriesField(NamesField):
     """The bits of records.Sensitivity as names: ["hiv", "genetic"]."""
+
+    allowed = CATEGORY_NAMES
+    what = "sensitive categories"
 
     def to_representation(self, data):
         return [c.name.lower() for c in Sensitivity if (data or 0) & c.value]
 
     def to_internal_value(self, data):
         names = super().to_internal_value(data)
-        return sum({Sensitivity[name.upper()].value for name in names})
+        return sum(Sensitivity[name.upper()].value for name in names)
+
+
+class DocumentTypesField(NamesField):
+    # Plain strings in the schema: the document-type enum is named once, by records.
+    allowed = list(Document.Type.values)
+    what = "document types"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("child", serializers.CharField())
+        super().__init__(**kwargs)
 
 
 class VerdictSerializer(serializers.Serializer):
@@ -96,14 +131,10 @@ def verdict_data(roi: ROIRequest) -> dict:
 class AuthorizationSerializer(serializers.ModelSerializer):
     request = VisibleRequestField(slug_field="public_id")
     encounters = VisibleEncounterField(slug_field="public_id", many=True, required=False)
-    # Plain strings (checked below): the document-type enum is named once, by records.
-    document_types = serializers.ListField(
-        child=serializers.CharField(),
-        required=False,
-        help_text="Document types covered (none: all): " + ", ".join(Document.Type.values),
+    document_types = DocumentTypesField(
+        required=False, help_text="Document types covered (none: all)."
     )
     categories = CategoriesField(
-        child=serializers.ChoiceField(choices=CATEGORY_NAMES),
         required=False,
         help_text="Sensitive categories the form names explicitly.",
     )
@@ -162,14 +193,6 @@ class AuthorizationSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-
-    def validate_document_types(self, value):
-        unknown = [v for v in value if v not in Document.Type.values]
-        if unknown:
-            raise serializers.ValidationError(
-                f"Not document types: {', '.join(unknown)}. Use: {', '.join(Document.Type.values)}."
-            )
-        return list(dict.fromkeys(value))
 
     def validate(self, attrs):
         if (
