@@ -5,6 +5,7 @@ demo requests (the requests part not seeded) it adds only the fee set-up."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
@@ -85,4 +86,5 @@ def seed_authfees(*, facilities, patients_per_facility: int = 0, rng_seed: int =
         auth.content_type = "application/pdf"
         auth.size = len(pdf)
         auth.page_count = 1
+        auth.sha256 = hashlib.sha256(pdf).hexdigest()
         auth.save()
