@@ -50,6 +50,7 @@ from coding.services import codesets_files as files
 from coding.services import codesets_icd10cm as icd10cm
 from coding.services.codesets_files import FileFormatError
 from coding.services.codesets_refs import Universe, parse
+from him import trail
 
 log = logging.getLogger(__name__)
 
@@ -669,7 +670,51 @@ IMPORTERS = {
 
 
 def run_import(kind: str, request: ImportRequest, *, setting: str = "") -> list[CodeSet]:
-    """One entry point for the command, the page and the API."""
+    """One entry point for the command, the page and the API: the import, and
+    its trail row (who loaded which file into which version, or why not)."""
+    detail = {
+        "kind": kind,
+        "file": request.filename[:200],
+        "sha256": sha256_of(request.data),
+        "version": request.version,
+        "setting": setting,
+    }
+    try:
+        loaded = _run_import(kind, request, setting=setting)
+    except CodeSetError as exc:
+        trail.record(
+            trail.Action.CREATE,
+            object_type="coding.codeset",
+            outcome=trail.Outcome.FAILURE,
+            reason=str(exc)[:500],
+            detail=detail,
+        )
+        raise
+    for cs in loaded:
+        trail.record(
+            trail.Action.CREATE,
+            obj=cs,
+            detail={**detail, "system": cs.system, "item_count": cs.item_count},
+        )
+    return loaded
+
+
+def record_load(cs: CodeSet) -> None:
+    """The trail row of a packaged load (ICD-10-CM, PCS, MS-DRG)."""
+    trail.record(
+        trail.Action.CREATE,
+        obj=cs,
+        detail={
+            "system": cs.system,
+            "version": cs.version,
+            "source": cs.source,
+            "sha256": cs.source_sha256,
+            "item_count": cs.item_count,
+        },
+    )
+
+
+def _run_import(kind: str, request: ImportRequest, *, setting: str = "") -> list[CodeSet]:
     if kind == "hcpcs":
         return import_hcpcs(request)
     if kind == "cpt":
