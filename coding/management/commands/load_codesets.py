@@ -39,6 +39,11 @@ def _date(value: str) -> dt.date:
 class Command(BaseCommand):
     help = "Load ICD-10-CM, ICD-10-PCS and MS-DRG (idempotent), or import a site's HCPCS/CPT/NCCI file."
 
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # --version names the code-set version here, not Django's version.
+        kwargs.setdefault("conflict_handler", "resolve")
+        return super().create_parser(prog_name, subcommand, **kwargs)
+
     def add_arguments(self, parser):
         parser.add_argument(
             "--only",
