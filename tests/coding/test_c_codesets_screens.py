@@ -15,8 +15,8 @@ from coding.models import Code, CodeSet, CodeSystem, MueLimit, NcciPair
 from coding.services import codesets
 from him import roles
 from him.models import AccessEvent
-from him.testing.personas import api_client, web_client
 from him.testing.factories import UserFactory
+from him.testing.personas import api_client, web_client
 
 pytestmark = pytest.mark.django_db
 
