@@ -29,6 +29,7 @@ $(VENV)/.installed: pyproject.toml
 
 run: venv
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_codesets
 	$(PY) manage.py seed_demo
 	$(PY) manage.py collectstatic --noinput -v0
 	VENV=$(VENV) bash scripts/run-embedded.sh

@@ -1,3 +1,11 @@
 """Pages of the codesets part."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from coding import codesets_views as views
+
+urlpatterns: list = [
+    path("code-sets/", views.CodeSetListView.as_view(), name="codeset-list"),
+    path("code-sets/import/", views.CodeSetImportView.as_view(), name="codeset-import"),
+    path("code-sets/<int:pk>/", views.CodeSetDetailView.as_view(), name="codeset-detail"),
+]
