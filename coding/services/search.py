@@ -176,7 +176,7 @@ def rebuild_index(code_set: CodeSet) -> CodeSearchBuild:
         with connection.cursor() as cursor:
             if is_sqlite:
                 cursor.execute(
-                    f"DELETE FROM {search_backend.FTS_TABLE} WHERE rowid IN "
+                    f"DELETE FROM {search_backend.FTS_TABLE} WHERE rowid IN "  # noqa: S608
                     "(SELECT id FROM coding_codesearchentry WHERE code_set_id = %s)",
                     [code_set.pk],
                 )
@@ -187,7 +187,7 @@ def rebuild_index(code_set: CodeSet) -> CodeSearchBuild:
                 # Rows whose entries went without the rebuild (a flush, a cascade):
                 # their ids may come back, so they go before the new rows come in.
                 cursor.execute(
-                    f"DELETE FROM {search_backend.FTS_TABLE} WHERE rowid NOT IN "
+                    f"DELETE FROM {search_backend.FTS_TABLE} WHERE rowid NOT IN "  # noqa: S608
                     "(SELECT id FROM coding_codesearchentry)"
                 )
         CodeSearchEntry.objects.bulk_create(entries, batch_size=BATCH)
@@ -202,7 +202,7 @@ def rebuild_index(code_set: CodeSet) -> CodeSearchBuild:
         if is_sqlite:
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"INSERT INTO {search_backend.FTS_TABLE} (rowid, terms) "
+                    f"INSERT INTO {search_backend.FTS_TABLE} (rowid, terms) "  # noqa: S608
                     "SELECT id, terms FROM coding_codesearchentry WHERE code_set_id = %s",
                     [code_set.pk],
                 )
@@ -307,6 +307,8 @@ def _hit(row) -> SearchHit:
     return SearchHit(code, dotted_code, title, bool(billable), system, kind)
 
 
+# Raw SQL below interpolates only constants and "%s" placeholders (S608 noqa);
+# every value a user typed goes in as a parameter.
 _COLUMNS = "e.code, e.dotted, e.title, e.billable, e.system, e.kind"
 
 
@@ -328,7 +330,7 @@ def _by_code(prefixes: list[str], ids: list[int], billable_only: bool, limit: in
         exact.append("e.code = %s")
     exact_params = list(prefixes)
     sql = (
-        f"SELECT {_COLUMNS} FROM coding_codesearchentry e "
+        f"SELECT {_COLUMNS} FROM coding_codesearchentry e "  # noqa: S608
         f"WHERE e.code_set_id IN {id_sql} AND ({' OR '.join(matches)})"
         + (" AND e.billable" if billable_only else "")
         + f" ORDER BY CASE WHEN {' OR '.join(exact)} THEN 0 ELSE 1 END, "
@@ -392,7 +394,7 @@ def _by_words(
     starts = " OR ".join(["e.title_words LIKE %s"] * len(groups[0]))
     order_params = [f" {w}%" for w in groups[0]] + order_params
     sql = (
-        f"SELECT {_COLUMNS} FROM {source} WHERE {' AND '.join(where)} "
+        f"SELECT {_COLUMNS} FROM {source} WHERE {' AND '.join(where)} "  # noqa: S608
         "ORDER BY CASE WHEN e.billable THEN 0 ELSE 1 END, "
         f"CASE WHEN {starts} THEN 0 ELSE 1 END, "
         f"({' + '.join(coverage_parts)}) DESC, "
@@ -423,7 +425,7 @@ def _starts_a_word(term: str, code_sets: list[CodeSet]) -> bool:
         id_sql, params = _in([cs.pk for cs in code_sets])
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT 1 FROM coding_codesearchword "
+                "SELECT 1 FROM coding_codesearchword "  # noqa: S608
                 f"WHERE code_set_id IN {id_sql} AND word LIKE %s LIMIT 1",
                 params + [_like_prefix(term)],
             )
@@ -436,7 +438,7 @@ def _similar_words(term: str, code_sets: list[CodeSet], ids: list[int]) -> list[
         id_sql, params = _in(ids)
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT word FROM coding_codesearchword "
+                "SELECT word FROM coding_codesearchword "  # noqa: S608
                 f"WHERE code_set_id IN {id_sql} AND word %% %s "
                 "ORDER BY similarity(word, %s) DESC, frequency DESC, word LIMIT %s",
                 params + [term, term, CORRECTIONS_PER_WORD],
