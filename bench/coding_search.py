@@ -117,6 +117,7 @@ def prepare_database(reuse: bool) -> None:
     os.environ.setdefault("TRAIL_KEY", "bench-trail-key-not-secret")
     os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-secret-" + "x" * 30)
     os.environ["DEBUG"] = "false"
+    os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
     os.environ["LOG_LEVEL"] = "WARNING"
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "him.settings")

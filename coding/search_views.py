@@ -31,7 +31,10 @@ def _date(value: str | None) -> tuple[dt.date, str]:
     try:
         return dt.date.fromisoformat(value.strip()), ""
     except ValueError:
-        return timezone.localdate(), f"{value!r} is not a date (YYYY-MM-DD); today's codes are shown."
+        return (
+            timezone.localdate(),
+            f"{value!r} is not a date (YYYY-MM-DD); today's codes are shown.",
+        )
 
 
 class _CodeSetView(PolicyMixin, generic.TemplateView):

@@ -48,6 +48,7 @@ class Migration(migrations.Migration):
                 ('billable', models.BooleanField(default=True)),
                 ('kind', models.CharField(max_length=10)),
                 ('level', models.PositiveSmallIntegerField(default=0)),
+                ('hint', models.PositiveSmallIntegerField(default=0)),
                 ('position', models.PositiveIntegerField(default=0)),
                 ('code_set', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='coding.codeset')),
             ],

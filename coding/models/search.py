@@ -30,6 +30,8 @@ class CodeSearchEntry(models.Model):
     kind = models.CharField(max_length=10)
     # 0 code, 1 category, 2 block, 3 chapter: headers of wider scope sort later.
     level = models.PositiveSmallIntegerField(default=0)
+    # 1: a subsequent encounter or a sequela (7th character), listed after the initial one.
+    hint = models.PositiveSmallIntegerField(default=0)
     position = models.PositiveIntegerField(default=0)
 
     class Meta:

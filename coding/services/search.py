@@ -51,6 +51,7 @@ from coding.models import (
     CodeSystem,
     dotted,
 )
+from records.search import damerau_levenshtein
 
 # The systems a coder searches (MS-DRG and NCCI are tables, not code lists).
 SEARCHABLE = (
@@ -164,6 +165,7 @@ def rebuild_index(code_set: CodeSet) -> CodeSearchBuild:
                 billable=billable,
                 kind=kind,
                 level=_LEVEL.get(kind, 0),
+                hint=_hint(title),
                 position=position,
             )
         )
@@ -221,6 +223,14 @@ def rebuild_index(code_set: CodeSet) -> CodeSearchBuild:
             cursor.execute("ANALYZE coding_codesearchentry")
             cursor.execute("ANALYZE coding_codesearchword")
     return build
+
+
+def _hint(title: str) -> int:
+    """1 for a later encounter or a sequela: coders mostly want the initial encounter."""
+    lowered = title.lower()
+    if "subsequent encounter" in lowered or lowered.endswith(", sequela"):
+        return 1
+    return 0
 
 
 def on_codeset_loaded(code_set: CodeSet, **kwargs) -> None:
@@ -345,6 +355,54 @@ def _like_prefix(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def _word_order(groups: list[list[str]]) -> tuple[str, list[str]]:
+    """ORDER BY terms (and their parameters) for a word search, best first:
+
+    1. billable codes before headers;
+    2. titles holding the words as typed, one after the other ("heart failure");
+    3. titles starting with the first word;
+    4. titles holding more of the words (rather than only inclusion terms);
+    5. titles matching the closest correction of a misspelt word;
+    6. first encounters before subsequent encounters and sequelae (``hint``);
+    7. wider headers after narrower ones, shorter titles first, tabular order.
+    """
+    keys = ["CASE WHEN e.billable THEN 0 ELSE 1 END"]
+    params: list[str] = []
+    if len(groups) > 1:
+        keys.append("CASE WHEN e.title_words LIKE %s THEN 0 ELSE 1 END")
+        params.append("% " + " ".join(group[0] for group in groups) + "%")
+    keys.append(
+        "CASE WHEN "
+        + " OR ".join(["e.title_words LIKE %s"] * len(groups[0]))
+        + " THEN 0 ELSE 1 END"
+    )
+    params += [f" {w}%" for w in groups[0]]
+    coverage = []
+    for group in groups:
+        coverage.append(
+            "CASE WHEN "
+            + " OR ".join(["e.title_words LIKE %s"] * len(group))
+            + " THEN 1 ELSE 0 END"
+        )
+        params += [f"% {w}%" for w in group]
+    keys.append(f"({' + '.join(coverage)}) DESC")
+    corrected = [group for group in groups if len(group) > 1]
+    if corrected:
+        ranks = []
+        for group in corrected:
+            whens = " ".join(f"WHEN e.title_words LIKE %s THEN {i}" for i in range(len(group)))
+            ranks.append(f"CASE {whens} ELSE {len(group)} END")
+            params += [f"% {w}%" for w in group]
+        keys.append(f"({' + '.join(ranks)})")
+    keys += ["e.hint", "e.level", "length(e.title)", "e.position", "e.code"]
+    return ", ".join(keys), params
+
+
+def _prefix(word: str, marker: str) -> str:
+    # "2" or "of" as a prefix would open thousands of words ("2" -> "20", "21"...).
+    return marker if len(word) >= 3 else ""
+
+
 def _by_words(
     groups: list[list[str]],
     code_prefixes: list[str],
@@ -355,16 +413,16 @@ def _by_words(
     id_sql, params = _in(ids)
     if connection.vendor == "postgresql":
         source = "coding_codesearchentry e"
-        match = "to_tsvector('simple'::regconfig, e.terms) @@ to_tsquery('simple'::regconfig, %s)"
+        match = "e.search_vector @@ to_tsquery('simple'::regconfig, %s)"
         match_param = " & ".join(
-            "(" + " | ".join(f"'{w}':*" for w in group) + ")" for group in groups
+            "(" + " | ".join(f"'{w}'" + _prefix(w, ":*") for w in group) + ")" for group in groups
         )
     else:
         fts = search_backend.FTS_TABLE
         source = f"{fts} JOIN coding_codesearchentry e ON e.id = {fts}.rowid"
         match = f"{search_backend.FTS_TABLE} MATCH %s"
         match_param = " AND ".join(
-            "(" + " OR ".join(f'"{w}"*' for w in group) + ")" for group in groups
+            "(" + " OR ".join(f'"{w}"' + _prefix(w, "*") for w in group) + ")" for group in groups
         )
     where = [f"e.code_set_id IN {id_sql}", match]
     params.append(match_param)
@@ -385,20 +443,10 @@ def _by_words(
             )
         where.append("(" + " OR ".join(ors) + ")")
 
-    # How many of the words the title itself holds (at a word start).
-    coverage_parts, order_params = [], []
-    for group in groups:
-        alternatives = " OR ".join(["e.title_words LIKE %s"] * len(group))
-        coverage_parts.append(f"CASE WHEN {alternatives} THEN 1 ELSE 0 END")
-        order_params += [f"% {w}%" for w in group]
-    starts = " OR ".join(["e.title_words LIKE %s"] * len(groups[0]))
-    order_params = [f" {w}%" for w in groups[0]] + order_params
+    order_sql, order_params = _word_order(groups)
     sql = (
         f"SELECT {_COLUMNS} FROM {source} WHERE {' AND '.join(where)} "  # noqa: S608
-        "ORDER BY CASE WHEN e.billable THEN 0 ELSE 1 END, "
-        f"CASE WHEN {starts} THEN 0 ELSE 1 END, "
-        f"({' + '.join(coverage_parts)}) DESC, "
-        "e.level, length(e.title), e.position, e.code LIMIT %s"
+        f"ORDER BY {order_sql} LIMIT %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params + order_params + [limit])
@@ -409,49 +457,40 @@ def _by_words(
 
 
 def _with_corrections(terms: list[str], code_sets: list[CodeSet]) -> list[list[str]]:
-    """Each term, or, when no vocabulary word starts with it, its closest vocabulary words."""
-    ids = [cs.pk for cs in code_sets]
+    """Each term, or, when no vocabulary word starts with it, its closest vocabulary words.
+
+    The measure is pg_trgm's similarity, computed in process over the
+    vocabulary of the code sets searched (the same on both databases)."""
+    vocabularies = [_vocabulary(cs) for cs in code_sets]
     groups = []
     for term in terms:
-        if len(term) < MIN_TYPO_LENGTH or term.isdigit() or _starts_a_word(term, code_sets):
+        if (
+            len(term) < MIN_TYPO_LENGTH
+            or term.isdigit()
+            or any(v.starts_a_word(term) for v in vocabularies)
+        ):
             groups.append([term])
             continue
-        groups.append(_similar_words(term, code_sets, ids) or [term])
+        groups.append(_similar_words(term, vocabularies) or [term])
     return groups
 
 
-def _starts_a_word(term: str, code_sets: list[CodeSet]) -> bool:
-    if connection.vendor == "postgresql":
-        id_sql, params = _in([cs.pk for cs in code_sets])
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT 1 FROM coding_codesearchword "  # noqa: S608
-                f"WHERE code_set_id IN {id_sql} AND word LIKE %s LIMIT 1",
-                params + [_like_prefix(term)],
-            )
-            return cursor.fetchone() is not None
-    return any(_vocabulary(cs).starts_a_word(term) for cs in code_sets)
-
-
-def _similar_words(term: str, code_sets: list[CodeSet], ids: list[int]) -> list[str]:
-    if connection.vendor == "postgresql":
-        id_sql, params = _in(ids)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT word FROM coding_codesearchword "  # noqa: S608
-                f"WHERE code_set_id IN {id_sql} AND word %% %s "
-                "ORDER BY similarity(word, %s) DESC, frequency DESC, word LIMIT %s",
-                params + [term, term, CORRECTIONS_PER_WORD],
-            )
-            return [row[0] for row in cursor.fetchall()]
-    scored: dict[str, tuple[float, int]] = {}
-    for cs in code_sets:
-        for word, score, frequency in _vocabulary(cs).similar(term):
-            best = scored.get(word)
-            if best is None or (score, frequency) > best:
-                scored[word] = (score, frequency)
-    ranked = sorted(scored.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
-    return [word for word, _ in ranked[:CORRECTIONS_PER_WORD]]
+def _similar_words(term: str, vocabularies: list[_Vocabulary]) -> list[str]:
+    """The closest vocabulary words: trigram-similar (pg_trgm's measure and
+    threshold), then fewest edits, then the most used ("diabetis" is one edit
+    from both "diabetes" and "diabetic"; "diabetes" is far more common)."""
+    frequency: dict[str, int] = {}
+    for vocabulary in vocabularies:
+        for word, _score, count in vocabulary.similar(term):
+            frequency[word] = frequency.get(word, 0) + count
+    if not frequency:
+        return []
+    ranked = sorted(
+        ((damerau_levenshtein(term, w, 4), -n, w) for w, n in frequency.items()),
+    )
+    best = ranked[0][0]
+    # "hypertention" is "hypertension", not also "hyperventilation".
+    return [w for edits, _, w in ranked[:CORRECTIONS_PER_WORD] if edits <= best + 1]
 
 
 class _Vocabulary:
@@ -464,8 +503,11 @@ class _Vocabulary:
         self.frequency = dict(rows)
         self.sorted = sorted(self.frequency)
         self.by_trigram: dict[str, list[str]] = {}
+        self.gram_count: dict[str, int] = {}
         for word in self.sorted:
-            for gram in trigrams(word):
+            grams = trigrams(word)
+            self.gram_count[word] = len(grams)
+            for gram in grams:
                 self.by_trigram.setdefault(gram, []).append(word)
 
     def starts_a_word(self, term: str) -> bool:
@@ -479,7 +521,7 @@ class _Vocabulary:
             shared.update(self.by_trigram.get(gram, ()))
         out = []
         for word, n in shared.items():
-            score = n / (len(grams) + len(trigrams(word)) - n)
+            score = n / (len(grams) + self.gram_count[word] - n)
             if score >= SIMILARITY:
                 out.append((word, score, self.frequency[word]))
         return out
@@ -490,8 +532,8 @@ _VOCABULARIES: dict[int, tuple[object, _Vocabulary]] = {}
 
 
 def _vocabulary(code_set: CodeSet) -> _Vocabulary:
-    build = getattr(code_set, "search_build", None) if _has_build(code_set) else None
-    stamp = build.built_at if build else None
+    build = code_set.search_build if _has_build(code_set) else None
+    stamp = (build.pk, build.built_at) if build else None
     cached = _VOCABULARIES.get(code_set.pk)
     if cached is None or cached[0] != stamp:
         cached = (stamp, _Vocabulary(code_set.pk))

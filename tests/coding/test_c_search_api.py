@@ -117,7 +117,9 @@ def test_detail_lists_notes_hierarchy_and_children(personas):
 
 def test_detail_names_the_seventh_characters_from_the_category(personas):
     fracture_with_seventh()
-    body = api_client(personas.reader).get(f"{SEARCH}icd10cm/S72001/", {"on": ON.isoformat()}).json()
+    body = (
+        api_client(personas.reader).get(f"{SEARCH}icd10cm/S72001/", {"on": ON.isoformat()}).json()
+    )
     assert body["seventh_characters_from"] == "S72"
     assert body["seventh_characters"][0] == {
         "character": "A",
