@@ -257,6 +257,32 @@ def code_sets_in_force(system: str | None, on: dt.date) -> list[CodeSet]:
     return list(chosen.values())
 
 
+@dataclass(frozen=True)
+class _InForce:
+    pk: int
+    stamp: tuple | None  # the index build: its vocabulary is cached under it
+
+
+def _in_force(system: str | None, on: dt.date) -> list[_InForce]:
+    """``code_sets_in_force`` in one plain query: it runs on every keystroke."""
+    systems = [system] if system else list(SEARCHABLE)
+    marks = ", ".join(["%s"] * len(systems))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.id, s.system, b.id, b.built_at FROM coding_codeset s "  # noqa: S608
+            "LEFT JOIN coding_codesearchbuild b ON b.code_set_id = s.id "
+            f"WHERE s.system IN ({marks}) AND s.effective_from <= %s "
+            "AND (s.effective_to IS NULL OR s.effective_to >= %s) "
+            "ORDER BY s.system, s.effective_from DESC",
+            [*systems, on, on],
+        )
+        chosen: dict[str, _InForce] = {}
+        for pk, code_system, build_id, built_at in cursor.fetchall():
+            stamp = (build_id, str(built_at)) if build_id else None
+            chosen.setdefault(code_system, _InForce(pk, stamp))
+    return list(chosen.values())
+
+
 def parse_system(value: str | None) -> str | None:
     if not value:
         return None
@@ -285,7 +311,7 @@ def search_codes(
         raise SearchError("The search holds a character that cannot be searched for.")
     system = parse_system(system)
     limit = max(1, min(int(limit), MAX_LIMIT))
-    code_sets = code_sets_in_force(system, on or timezone.localdate())
+    code_sets = _in_force(system, on or timezone.localdate())
     if not code_sets:
         return []
     ids = [cs.pk for cs in code_sets]
@@ -456,7 +482,7 @@ def _by_words(
 # Typo tolerance ---------------------------------------------------------------------
 
 
-def _with_corrections(terms: list[str], code_sets: list[CodeSet]) -> list[list[str]]:
+def _with_corrections(terms: list[str], code_sets: list[_InForce]) -> list[list[str]]:
     """Each term, or, when no vocabulary word starts with it, its closest vocabulary words.
 
     The measure is pg_trgm's similarity, computed in process over the
@@ -531,19 +557,9 @@ class _Vocabulary:
 _VOCABULARIES: dict[int, tuple[object, _Vocabulary]] = {}
 
 
-def _vocabulary(code_set: CodeSet) -> _Vocabulary:
-    build = code_set.search_build if _has_build(code_set) else None
-    stamp = (build.pk, build.built_at) if build else None
+def _vocabulary(code_set: _InForce) -> _Vocabulary:
     cached = _VOCABULARIES.get(code_set.pk)
-    if cached is None or cached[0] != stamp:
-        cached = (stamp, _Vocabulary(code_set.pk))
+    if cached is None or cached[0] != code_set.stamp:
+        cached = (code_set.stamp, _Vocabulary(code_set.pk))
         _VOCABULARIES[code_set.pk] = cached
     return cached[1]
-
-
-def _has_build(code_set: CodeSet) -> bool:
-    try:
-        code_set.search_build  # noqa: B018
-    except CodeSearchBuild.DoesNotExist:
-        return False
-    return True
