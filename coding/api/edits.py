@@ -157,6 +157,18 @@ class ValidateSerializer(serializers.Serializer):
         )
 
 
+def _string_keys(errors):
+    """DRF keys the errors of list items by their int index, which the JSON renderer
+    refuses; name them by their 1-based position instead ("services": {"2": ...})."""
+    if isinstance(errors, dict):
+        return {
+            (str(k + 1) if isinstance(k, int) else k): _string_keys(v) for k, v in errors.items()
+        }
+    if isinstance(errors, list):
+        return [_string_keys(v) for v in errors]
+    return errors
+
+
 class _CodeSetReader(APIView):
     """Reference data (no PHI): anyone who may view codes."""
 
@@ -191,7 +203,8 @@ class ValidateView(_CodeSetReader):
     )
     def post(self, request):
         data = ValidateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():
+            raise serializers.ValidationError(_string_keys(data.errors))
         found = engine.run(data.claim())
         return Response(
             {

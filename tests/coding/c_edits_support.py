@@ -109,8 +109,12 @@ def cm_fy2026():
         "underlying chronic kidney disease (CKD) (N18.-)",
         [("N18", "N18")],
     )
-    note(made["F02"], "code_first", "the underlying physiological condition, such as: "
-         "Alzheimer's (G30.-)", [("G30", "G30")])
+    note(
+        made["F02"],
+        "code_first",
+        "the underlying physiological condition, such as: Alzheimer's (G30.-)",
+        [("G30", "G30")],
+    )
     fracture = [
         ("A", "initial encounter for closed fracture"),
         ("B", "initial encounter for open fracture type I or II"),

@@ -19,7 +19,11 @@ def ncci():
     cm_fy2026()
     ptp = code_set(CodeSystem.NCCI_PTP, "2026Q1", dates=QUARTER)
     mue = code_set(CodeSystem.NCCI_MUE, "2026Q1", dates=QUARTER)
-    for col1, col2, indicator in [("36556", "36000", "1"), ("93000", "93005", "0"), ("1", "2", "9")]:
+    for col1, col2, indicator in [
+        ("36556", "36000", "1"),
+        ("93000", "93005", "0"),
+        ("1", "2", "9"),
+    ]:
         NcciPair.objects.create(
             code_set=ptp,
             setting="hospital",
