@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.views import generic
 
 from coding import edits as engine
-from coding.api.edits import ValidateSerializer
+from coding.api.edits import ValidateSerializer, string_keys
 from coding.edits.catalog import entries
 from coding.models import Code
 from him.views.base import PolicyMixin
@@ -94,7 +94,7 @@ class EditCheckView(PolicyMixin, generic.TemplateView):
             found = engine.run(serializer.claim())
             context.update(edits=found, checked=True, blocking=sum(e.blocks for e in found))
         else:
-            context["errors"] = _flatten(serializer.errors)
+            context["errors"] = _flatten(string_keys(serializer.errors))
         return self.render_to_response(context)
 
     def get_context_data(self, **kwargs):
@@ -108,11 +108,12 @@ def _flatten(errors, prefix: str = "") -> list[str]:
     out: list[str] = []
     if isinstance(errors, dict):
         for key, value in errors.items():
-            out += _flatten(value, f"{prefix}{key}: " if key != "non_field_errors" else prefix)
+            label = f"line {key}" if key.isdigit() else key.replace("_", " ")
+            out += _flatten(value, f"{prefix}{label}: " if key != "non_field_errors" else prefix)
     elif isinstance(errors, list):
-        for i, value in enumerate(errors):
+        for value in errors:
             if isinstance(value, dict | list) and value:
-                out += _flatten(value, f"{prefix}line {i + 1}: ")
+                out += _flatten(value, prefix)
             elif value:
                 out.append(f"{prefix}{value}")
     else:

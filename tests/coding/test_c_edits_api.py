@@ -211,3 +211,11 @@ def test_the_check_page_explains_bad_input(coder):
 def test_pages_refuse_a_user_without_a_role(db):
     nobody = UserFactory(username="nobody2", facilities=[FacilityFactory()])
     assert web_client(nobody).get(reverse("coding:edit-catalog")).status_code == 403
+
+
+def test_the_check_page_names_the_bad_line(coder):
+    page = web_client(coder).post(
+        reverse("coding:edit-check"),
+        {"discharge_date": "2026-03-10", "age": "70", "services": "99213\n96372 xabc > 1"},
+    )
+    assert page.status_code == 200 and b"services: line 2: units" in page.content

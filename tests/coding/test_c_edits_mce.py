@@ -21,6 +21,7 @@ def test_sex_conflict_prostate_code_for_a_female_patient(cm):
     found = only(run(claim(["C61"], sex="F", discharge=BEFORE_FY2025)), "MCE-SEX-CONFLICT")
     assert [(e.line, e.codes) for e in found] == [("dx:1", ("C61",))]
     assert "female" in found[0].message and found[0].blocks
+    assert "MCE v41 (FY2024)" in found[0].rule
 
 
 def test_sex_conflict_is_found_on_a_secondary_code(cm):
@@ -63,3 +64,15 @@ def test_the_mce_does_not_run_on_outpatient_claims(cm):
 def test_every_mce_edit_is_in_the_catalog():
     mce = [i for i in CATALOG if i.startswith("MCE-")]
     assert "MCE-SEX-CONFLICT" in mce and "MCE-UNACCEPTABLE-PDX" in mce and len(mce) >= 30
+
+
+def test_an_editor_failure_loses_the_mce_edits_not_the_run(cm, monkeypatch):
+    from coding.edits import mce
+
+    class Broken:
+        def edit(self, data):
+            raise RuntimeError("MCE edit failed (returned null)")
+
+    monkeypatch.setattr(mce, "editor", lambda: Broken())
+    found = run(claim(["I10", "E11.9", "E10.9"]))
+    assert ids(found, "MCE-") == [] and "CM-EXCLUDES1" in ids(found)
