@@ -7,6 +7,8 @@ two may be reported together) raises nothing.
 
 from __future__ import annotations
 
+import re
+
 from coding.claim import Claim
 from coding.edits import EditContext, register
 from coding.edits.catalog import make
@@ -14,7 +16,9 @@ from coding.edits.lookup import clean, cm, index
 from coding.edits.validity import resolve_dx
 from coding.models import CodeNote
 
-MANIFESTATION_TITLE = "in diseases classified elsewhere"
+# "... in diseases classified elsewhere", "... in other diseases ...", "... in bacterial
+# diseases ...": the etiology/manifestation convention's title.
+MANIFESTATION_TITLE = re.compile(r"\bin\b[\w ,-]*\bdiseases classified elsewhere", re.I)
 
 
 def _assigned(claim: Claim, ctx: EditContext):
@@ -29,19 +33,21 @@ def _assigned(claim: Claim, ctx: EditContext):
     return out
 
 
-def is_manifestation(ctx: EditContext, chain) -> bool:
-    """Flag ``manifestation`` on the code or an ancestor, an 'in diseases classified
-    elsewhere' title, or a 'code first underlying ...' note."""
+def manifestation_evidence(ctx: EditContext, chain) -> str:
+    """Why the code is a manifestation: "flag" (set by the loader), "title" ('in diseases
+    classified elsewhere' on the code or an ancestor), "note" (a 'code first underlying
+    ...' note), or "" (it is not one)."""
     idx = index(ctx)
     for row in chain:
         if (row.flags or {}).get("manifestation"):
-            return True
-        if row.kind in ("code", "category") and MANIFESTATION_TITLE in row.title.lower():
-            return True
+            return "flag"
+    for row in chain:
+        if row.kind in ("code", "category") and MANIFESTATION_TITLE.search(row.title):
+            return "title"
     for n in idx.notes_of(chain, CodeNote.Kind.CODE_FIRST):
         if "underlying" in n.text.lower():
-            return True
-    return False
+            return "note"
+    return ""
 
 
 @register("cm_excludes1")
@@ -84,7 +90,12 @@ def check_manifestation(claim: Claim, ctx: EditContext):
             for other, j in position.items():
                 if other != code and any(ref.matches(other) for ref in idx.refs_of(note)):
                     etiologies.append((j, other, note.text))
-        if i == 1 and is_manifestation(ctx, r.chain):
+        evidence = manifestation_evidence(ctx, r.chain) if i == 1 else ""
+        # A code with only a 'code first underlying' note (no 'in diseases classified
+        # elsewhere' title) may be principal when the cause is unknown (guideline
+        # I.A.13): it is an error here only when the cause is coded too. The MCE's
+        # own manifestation list still applies to it.
+        if evidence in ("flag", "title") or (evidence == "note" and etiologies):
             first = "principal diagnosis" if claim.inpatient else "first-listed diagnosis"
             hint = (
                 f" Sequence the underlying condition {cm(etiologies[0][1])} first."
@@ -121,6 +132,11 @@ def check_use_additional(claim: Claim, ctx: EditContext):
         for note in idx.notes_of(r.chain, CodeNote.Kind.USE_ADDITIONAL):
             refs = idx.refs_of(note)
             if not refs or note.pk in seen_notes:
+                continue
+            holder = idx.by_id.get(note.code_id)
+            if holder is not None and holder.kind in ("chapter", "block"):
+                # Chapter and block notes are generic "if applicable" lists (e.g. a
+                # retained foreign body for every injury): too broad to remind about.
                 continue
             if any(ref.matches(other) for ref in refs for other in codes if other != code):
                 continue

@@ -27,6 +27,10 @@ CM_ROWS = [
     ("E1169", "Type 2 diabetes mellitus with other specified complication"),
     ("E119", "Type 2 diabetes mellitus without complications"),
     ("E11A", "Type 2 diabetes mellitus without complications in remission"),
+    ("E05", "Thyrotoxicosis [hyperthyroidism]", False),
+    ("E0590", "Thyrotoxicosis, unspecified without thyrotoxic crisis or storm"),
+    ("F06", "Other mental disorders due to known physiological condition", False),
+    ("F064", "Anxiety disorder due to known physiological condition"),
     ("F02", "Dementia in other diseases classified elsewhere", False),
     ("F028", "Dementia in other diseases classified elsewhere, unspecified severity", False),
     (
@@ -115,6 +119,9 @@ def cm_fy2026():
         "the underlying physiological condition, such as: Alzheimer's (G30.-)",
         [("G30", "G30")],
     )
+    # The tabular's F06 note names no code; a site's loader may not resolve "such as" lists,
+    # so this test note names one (hyperthyroidism) to check the sequencing rule.
+    note(made["F06"], "code_first", "the underlying physiological condition", [("E05", "E05")])
     fracture = [
         ("A", "initial encounter for closed fracture"),
         ("B", "initial encounter for open fracture type I or II"),

@@ -61,9 +61,26 @@ def test_a_manifestation_with_a_code_first_note_cannot_be_principal(cm):
     assert only(found, "MCE-MANIFESTATION-AS-PDX") == []
 
 
+def test_a_code_first_note_alone_lets_the_code_be_principal_when_no_cause_is_coded(cm):
+    # F06.4 has "Code first the underlying physiological condition" but no "in diseases
+    # classified elsewhere" title: principal is allowed when the cause is unknown ...
+    assert ids(run(claim(["F06.4", "I10"])), "CM-MANIFESTATION") == []
+    assert ids(run(claim(["F06.4", "I10"])), "MCE-MANIFESTATION") == []
+    # ... and an error when the cause is coded after it.
+    found = only(run(claim(["F06.4", "E05.90"])), "CM-MANIFESTATION-PDX")
+    assert found and found[0].suggestions == ("E0590",)
+
+
+def test_a_manifestation_title_on_the_category_counts_without_a_cause(cm):
+    found = run(claim(["D63.1", "I10"]))
+    assert [e.line for e in only(found, "CM-MANIFESTATION-PDX")] == ["dx:1"]
+
+
 def test_an_in_diseases_classified_elsewhere_title_is_a_manifestation(cm):
     found = run(claim(["F02.80", "G30.9"], inpatient=False))
     assert only(found, "CM-MANIFESTATION-PDX")[0].line == "dx:1"
+    # The title alone is enough, with no cause coded.
+    assert only(run(claim(["F02.80"], inpatient=False)), "CM-MANIFESTATION-PDX")
 
 
 def test_a_manifestation_flag_from_the_loader_counts(cm):
@@ -90,3 +107,21 @@ def test_use_additional_code_is_a_warning_until_a_code_satisfies_it(cm):
     assert len(found) == 1 and not found[0].blocks and found[0].line == "dx:2"
     assert "insulin (Z79.4)" in found[0].message
     assert only(run(claim(["I5021", "E11.9", "Z79.84"])), "CM-USE-ADDITIONAL") == []
+
+
+def test_use_additional_notes_on_a_chapter_or_block_are_not_reminders(cm):
+    from coding.models import Code
+
+    cm["E11"].notes.filter(kind="use_additional").delete()
+    chapter = Code.objects.create(
+        code_set=cm["I10"].code_set, code="19", kind="chapter", title="Injury, poisoning..."
+    )
+    cm["S72"].parent = chapter
+    cm["S72"].save()
+    note(
+        chapter,
+        "use_additional",
+        "to identify any retained foreign body, if applicable (Z18.-)",
+        [("Z18", "Z18")],
+    )
+    assert only(run(claim(["S72.001A"])), "CM-USE-ADDITIONAL") == []
