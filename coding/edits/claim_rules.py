@@ -155,7 +155,18 @@ def check_unspecified(claim: Claim, ctx: EditContext):
     resolved = resolve_dx(ctx)
     candidates = {}
     for code, r in resolved.items():
-        if r.ok and _unspecified(r.title) and len(r.chain) > 1:
+        # Compared with its siblings under a category or subcategory (a code whose parent
+        # is a block, like R69, has no more specific codes of its own).
+        if (
+            r.ok
+            and _unspecified(r.title)
+            and len(r.chain) > 1
+            and r.chain[1].kind
+            in (
+                "category",
+                "code",
+            )
+        ):
             candidates[code] = r
     if not candidates:
         return

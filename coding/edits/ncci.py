@@ -121,11 +121,14 @@ def _mue(mue_set, lines, codes):
         m.code: m
         for m in MueLimit.objects.filter(code_set=mue_set, setting=_setting(), code__in=codes)
     }
-    units: dict[tuple[str, dt.date], list[tuple[int, int]]] = defaultdict(list)
+    # MUE adjudication indicator 1 is a claim-line edit: each line on its own; 2 and 3
+    # are date-of-service edits: the units of every line of the day added up.
+    units: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
     for i, s, code, day in lines:
         if code in limits:
-            units[(code, day)].append((i, s.units))
-    for (code, day), used in units.items():
+            per_line = limits[code].adjudication_indicator.strip().startswith("1")
+            units[(code, day, i if per_line else 0)].append((i, s.units))
+    for (code, day, _line), used in units.items():
         limit = limits[code]
         total = sum(u for _, u in used)
         if total <= limit.units:
@@ -136,7 +139,8 @@ def _mue(mue_set, lines, codes):
         yield make(
             "NCCI-MUE",
             f"{code}: {total} units on {day.isoformat()} (line {where}) exceed the medically "
-            f"unlikely edit of {limit.units} per day{how}. Check the units against the record; "
+            f"unlikely edit of {limit.units} per {'line' if _line else 'day'}{how}. Check the "
+            "units against the record; "
             "report more only with documentation the payer will review.",
             codes=[code],
             line=f"svc:{first}",

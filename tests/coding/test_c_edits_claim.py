@@ -80,3 +80,27 @@ def test_no_unspecified_warning_for_a_specific_code_or_an_all_unspecified_catego
     assert only(run(claim(["I50.21"])), "CM-UNSPECIFIED") == []
     # J18: every code is "unspecified organism"; nothing more specific to pick here.
     assert only(run(claim(["J18.9"])), "CM-UNSPECIFIED") == []
+
+
+def test_an_unspecified_code_directly_under_a_block_has_nothing_more_specific(cm):
+    from coding.models import Code
+
+    block = Code.objects.create(
+        code_set=cm["I10"].code_set, code="R50-R69", kind="block", title="General symptoms"
+    )
+    Code.objects.create(
+        code_set=block.code_set,
+        code="R69",
+        kind="category",
+        title="Illness, unspecified",
+        parent=block,
+    )
+    Code.objects.create(
+        code_set=block.code_set,
+        code="R51",
+        kind="category",
+        title="Headache",
+        billable=False,
+        parent=block,
+    )
+    assert only(run(claim(["I50.21", "R69"])), "CM-UNSPECIFIED") == []

@@ -45,6 +45,9 @@ def ncci():
     MueLimit.objects.create(
         code_set=mue, setting="hospital", code="96372", units=4, adjudication_indicator="3 Date"
     )
+    MueLimit.objects.create(
+        code_set=mue, setting="hospital", code="J1100", units=10, adjudication_indicator="1 Line"
+    )
 
 
 def svc(code, *modifiers, units=1, day=DISCHARGE):
@@ -96,3 +99,9 @@ def test_without_ncci_files_one_info_edit(db):
     info = only(found, "NCCI-NOT-LOADED")[0]
     assert info.severity == "info" and not info.blocks
     assert ids(run(claim(["I10"], inpatient=False)), "NCCI-") == []
+
+
+def test_a_line_mue_checks_each_line_on_its_own(ncci):
+    assert only(run(visit(svc("J1100", units=8), svc("J1100", "59", units=8))), "NCCI-MUE") == []
+    found = only(run(visit(svc("J1100", units=11))), "NCCI-MUE")
+    assert len(found) == 1 and "of 10 per line" in found[0].message
