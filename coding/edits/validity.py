@@ -167,6 +167,10 @@ def _same_chars(variant: str, typed: str) -> bool:
     return matched == len(rest)
 
 
+def _a(label: str) -> str:
+    return f"{'an' if label[:1] in 'AEIOU' else 'a'} {label}"
+
+
 def _versions_text(sets) -> str:
     spans = []
     for cs in sets:
@@ -221,7 +225,7 @@ def check_diagnosis_codes(claim: Claim, ctx: EditContext):
         elif r.status == "wrong_set":
             yield make(
                 "CM-WRONG-SET",
-                f"{code} ({where}) is a {r.elsewhere} code, not a diagnosis. Put procedures on "
+                f"{code} ({where}) is {_a(r.elsewhere)} code, not a diagnosis. Put procedures on "
                 "procedure lines (ICD-10-PCS) or service lines (CPT/HCPCS) and code the "
                 "diagnosis with ICD-10-CM.",
                 codes=[code],
@@ -310,7 +314,7 @@ def check_procedure_codes(claim: Claim, ctx: EditContext):
             if elsewhere:
                 yield make(
                     "PCS-WRONG-SET",
-                    f"{code} (procedure {i}) is a {elsewhere} code. Inpatient procedures are "
+                    f"{code} (procedure {i}) is {_a(elsewhere)} code. Inpatient procedures are "
                     "coded with ICD-10-PCS (seven characters); CPT/HCPCS go on service lines, "
                     "diagnoses on diagnosis lines.",
                     codes=[code],
@@ -346,7 +350,7 @@ def check_procedure_codes(claim: Claim, ctx: EditContext):
         if row is None and elsewhere:
             yield make(
                 "PCS-WRONG-SET",
-                f"{code} (procedure {i}) is a {elsewhere} code, not an ICD-10-PCS procedure.",
+                f"{code} (procedure {i}) is {_a(elsewhere)} code, not an ICD-10-PCS procedure.",
                 codes=[code],
                 line=line,
             )
