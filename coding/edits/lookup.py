@@ -7,6 +7,11 @@ placeholder variant and their block and chapter (1, plus one per missing
 ancestor level), the exact codes in the other code systems (1), notes (1),
 their code references (1), 7th characters (1), and, only when an edit needs
 them, children (1) and other versions (1).
+
+``Code.flags`` keys the edits read (set by a loader; all optional):
+``manifestation`` (bool: the code, or every code under it, is a manifestation
+code that cannot be principal) and ``poa_exempt`` (bool: overrides the POA
+exempt list for the code and the codes under it).
 """
 
 from __future__ import annotations

@@ -46,6 +46,21 @@ def test_external_cause_as_principal(cm):
     assert only(run(claim(["S72.001A", "W01.0XXA"])), "MCE-E-CODE-AS-PDX") == []
 
 
+def test_unacceptable_principal_diagnosis(cm):
+    from coding_factories import codes
+
+    codes(
+        cm["Z79"].code_set,
+        [
+            ("Z3A", "Weeks of gestation", False),
+            ("Z3A01", "Less than 8 weeks gestation of pregnancy"),
+        ],
+    )
+    found = run(claim(["Z3A.01", "O80"], age=30))
+    assert [e.line for e in only(found, "MCE-UNACCEPTABLE-PDX")] == ["dx:1"]
+    assert only(run(claim(["O80", "Z3A.01"], age=30)), "MCE-UNACCEPTABLE-PDX") == []
+
+
 def test_questionable_admission_is_a_warning(cm):
     found = only(run(claim(["I10"])), "MCE-QUESTIONABLE-ADMISSION")
     assert len(found) == 1 and not found[0].blocks
