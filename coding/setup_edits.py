@@ -3,4 +3,22 @@ called from the AppConfig.ready()."""
 
 
 def ready() -> None:
-    pass
+    # Importing a check module registers its checks with the edit engine.
+    from coding.edits import (  # noqa: F401
+        claim_rules,
+        mce,
+        ncci,
+        notes,
+        validity,
+    )
+    from him import navigation
+
+    navigation.register(
+        navigation.NavItem(
+            label="Coding edits",
+            url_name="coding:edit-catalog",
+            permission="coding.view_code",
+            description="Every coding edit: what it checks, its severity and its rule source.",
+            order=64,
+        )
+    )
