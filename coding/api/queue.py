@@ -72,7 +72,7 @@ class DnfbRowSerializer(serializers.Serializer):
 
 class AssignSerializer(serializers.Serializer):
     encounters = serializers.ListField(
-        child=serializers.UUIDField(), min_length=1, max_length=500, help_text="Encounter ids"
+        child=serializers.CharField(), min_length=1, max_length=500, help_text="Encounter ids"
     )
     coder = serializers.CharField(
         allow_null=True, required=False, default=None, help_text="Username; null unassigns"
@@ -151,7 +151,11 @@ class DnfbViewSet(viewsets.GenericViewSet):
             raise exceptions.PermissionDenied("Your role does not allow assigning charts.")
         body = AssignSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        ids = set(body.validated_data["encounters"])
+        ids = {_uuid_or_none(v) for v in body.validated_data["encounters"]}
+        if None in ids:
+            raise serializers.ValidationError(
+                {"encounters": ["Give encounter ids (UUIDs), e.g. from the queue list."]}
+            )
         found = list(self.get_queryset().filter(public_id__in=ids))
         if len(found) != len(ids):
             missing = sorted(str(i) for i in ids - {e.public_id for e in found})
@@ -171,7 +175,10 @@ class DnfbViewSet(viewsets.GenericViewSet):
                 raise serializers.ValidationError({"coder": [f"No user called {username}."]})
         done = _service(services.queue_assign, encounters=found, coder=coder, user=request.user)
         return Response(
-            {"coder": coder.username if coder else None, "codings": [c.public_ref for c in done]}
+            {
+                "coder": coder.username if coder else None,
+                "codings": [str(c.public_id) for c in done],
+            }
         )
 
     @extend_schema(request=None, responses=NextChartSerializer)
@@ -190,7 +197,7 @@ class DnfbViewSet(viewsets.GenericViewSet):
             )
         return Response(
             {
-                "coding": coding.public_ref,
+                "coding": str(coding.public_id),
                 "encounter": coding.encounter.public_ref,
                 "workspace": _workspace(coding),
                 "detail": f"Visit {coding.encounter.number} is assigned to you.",
