@@ -372,19 +372,26 @@ def _name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-@transaction.atomic
 def query_answer(
     *, query: PhysicianQuery, user, option: str = "", text: str = ""
 ) -> PhysicianQuery:
     """The addressed provider answers; the answer is filed in the chart as a signed
     document, and the chart stops waiting when no other query is out."""
+    refusal = answer_refusal(query, user)
+    if refusal:
+        # Outside the answer's transaction, so the denial stays in the trail.
+        trail.record(trail.Action.DENIED, obj=query, outcome=trail.Outcome.DENIED, reason=refusal)
+        raise PermissionDenied(refusal)
+    return _file_answer(query=query, user=user, option=option, text=text)
+
+
+@transaction.atomic
+def _file_answer(*, query: PhysicianQuery, user, option: str, text: str) -> PhysicianQuery:
     from records.services.documents import document_create, document_sign
 
     query = PhysicianQuery.objects.select_for_update().select_related("provider").get(pk=query.pk)
-    refusal = answer_refusal(query, user)
-    if refusal:
-        trail.record(trail.Action.DENIED, obj=query, outcome=trail.Outcome.DENIED, reason=refusal)
-        raise PermissionDenied(refusal)
+    if answer_refusal(query, user):  # the provider changed meanwhile
+        raise PermissionDenied("Only the provider this query is addressed to can answer it.")
     if query.status != Status.SENT:
         raise ValidationError(
             f"This query is {query.get_status_display().lower()}; there is nothing to answer."
@@ -419,6 +426,7 @@ def query_answer(
         user=user,
     )
     document_sign(document=document, provider=query.provider, user=user)
+    document.refresh_from_db()
     trail.record(trail.Action.CREATE, obj=document, reason="physician query answer filed")
     query.answer_document = document
     query.save()
