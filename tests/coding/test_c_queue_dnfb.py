@@ -135,6 +135,16 @@ def test_filters_coder_unassigned_pending_facility(personas, coder_a):
     assert shown(facility=personas.other_facility.code) == []
 
 
+def test_dashboard_tile_counts_the_queue(personas, coder_a):
+    from him import dashboard
+
+    chart(personas.facility, days_ago=10)
+    chart(personas.facility, days_ago=1)
+    (tile,) = [t for t in dashboard.tiles_for(coder_a) if t["key"] == "coding-dnfb"]
+    assert (tile["value"], tile["status"]) == (2, "alert")
+    assert "1 discharged more than 7 days ago" in tile["detail"]
+
+
 def test_roles_without_coding_view_get_403(personas, trail_watch):
     response = web_client(personas.writer).get("/coding/queue/")  # HIM technician
     assert response.status_code == 403
@@ -146,7 +156,11 @@ def test_roles_without_coding_view_get_403(personas, trail_watch):
 
 def test_manager_assigns_and_unassigns_many(personas, manager, coder_a, trail_watch):
     a, b = chart(personas.facility), chart(personas.facility)
+    coder("coder_elsewhere", personas.other_facility)
     client = web_client(manager)
+    page = client.get("/coding/queue/")
+    assert [u.username for u in page.context["coders"]] == ["coder_a"]
+    assert "Assign ticked charts" in page.content.decode()
     response = client.post(
         "/coding/queue/assign/",
         {"encounters": [a.public_id, b.public_id], "coder": "coder_a", "action": "assign"},
@@ -384,3 +398,66 @@ def test_api_pending_and_no_permission(personas, coder_a):
     assert response.status_code == 404
     assert api_client(personas.writer).get(API).status_code == 403  # HIM technician
     assert api_client().get(API).status_code == 401
+
+
+# Demo ------------------------------------------------------------------------------------------------
+
+
+def test_demo_seed_gives_the_queue_codings_and_queries(db):
+    from him import demo
+
+    demo.seed(patients_per_facility=3)
+    assert EncounterCoding.objects.filter(assigned_coder__username="coder").count() == 3
+    assert EncounterCoding.objects.filter(pending_reason=Pending.DOCUMENTATION).exists()
+    from coding.models import PhysicianQuery
+
+    statuses = sorted(PhysicianQuery.objects.values_list("status", flat=True))
+    assert statuses == ["answered", "sent"]
+    demo.seed(patients_per_facility=3)  # idempotent
+    assert PhysicianQuery.objects.count() == 2
+
+
+# A real race, on a server database ---------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_next_chart_never_hands_out_a_chart_twice():
+    import threading
+
+    from django.db import connection
+
+    from him.testing.factories import FacilityFactory
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent claims need a server database (SQLite serializes writers)")
+    facility = FacilityFactory(code="RACE")
+    charts = [chart(facility, days_ago=d) for d in range(1, 13)]
+    coders = [coder(f"racer{i}", facility) for i in range(6)]
+    claimed: list[tuple[str, int]] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(coders))
+
+    def work(user):
+        try:
+            start.wait()
+            for _ in range(4):
+                coding = services.queue_next_chart(user=user)
+                if coding is not None:
+                    claimed.append((user.username, coding.encounter_id))
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(u,)) for u in coders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    encounters = [e for _, e in claimed]
+    assert len(encounters) == len(set(encounters)) == len(charts)
+    for username, encounter_id in claimed:
+        assert EncounterCoding.objects.get(encounter_id=encounter_id).assigned_coder.username == (
+            username
+        )
