@@ -376,13 +376,19 @@ class QueryInboxView(ExtraPermissionMixin, PHIListView):
         return data
 
 
+class ProviderChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        # Say up front who cannot receive a query (the service refuses them too).
+        return str(obj) if obj.user_id else f"{obj} (no HIM account: cannot receive queries)"
+
+
 class QueryForm(forms.Form):
     template = forms.ModelChoiceField(
         queryset=QueryTemplate.objects.filter(active=True),
         required=False,
         empty_label="(no template: write the query)",
     )
-    provider = forms.ModelChoiceField(
+    provider = ProviderChoiceField(
         queryset=Provider.objects.filter(active=True),
         help_text="Only providers with a user account can receive a query.",
     )

@@ -489,8 +489,110 @@ class QueryTemplateViewSet(
     filter_backends: list = []
 
 
+# Figures (no patient rows) ----------------------------------------------------------------
+
+
+class RangeQuerySerializer(serializers.Serializer):
+    date_from = serializers.DateField(help_text="First day (inclusive)")
+    date_to = serializers.DateField(help_text="Last day (inclusive)")
+    coder = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate(self, data):
+        if data["date_from"] > data["date_to"]:
+            raise serializers.ValidationError(
+                {"date_to": ["The end date is before the start date."]}
+            )
+        if (data["date_to"] - data["date_from"]).days > 3660:
+            raise serializers.ValidationError({"date_to": ["Choose at most ten years."]})
+        return data
+
+
+class QueryMetricsSerializer(serializers.Serializer):
+    provider = serializers.CharField()
+    sent = serializers.IntegerField()
+    answered = serializers.IntegerField()
+    outstanding = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    median_response_hours = serializers.FloatField(allow_null=True)
+    average_response_hours = serializers.FloatField(allow_null=True)
+    agreement_rate = serializers.FloatField(allow_null=True, help_text="percent")
+    finalized_after_answer = serializers.IntegerField()
+    drg_changed = serializers.IntegerField()
+    average_weight_change = serializers.CharField(allow_null=True)
+
+
+class ProductivitySerializer(serializers.Serializer):
+    day = serializers.DateField()
+    coder = serializers.CharField()
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="Per class")
+    total = serializers.IntegerField()
+
+
+def _extra_permission(request, permission: str, model) -> None:
+    if not request.user.has_perm(permission):
+        trail.record(
+            trail.Action.DENIED,
+            object_type=f"{model._meta.app_label}.{model._meta.model_name}",
+            outcome=trail.Outcome.DENIED,
+            reason=f"role lacks {permission}",
+        )
+        raise exceptions.PermissionDenied("Your role does not allow this.")
+
+
+class QueryMetricsViewSet(viewsets.ViewSet):
+    """Physician query metrics per provider (last row: all providers)."""
+
+    permission_classes = [PolicyPermission]
+    policy_model = PhysicianQuery
+
+    @extend_schema(parameters=[RangeQuerySerializer], responses=QueryMetricsSerializer(many=True))
+    def list(self, request):
+        _extra_permission(request, "coding.view_query_metrics", PhysicianQuery)
+        params = RangeQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        start, end = params.validated_data["date_from"], params.validated_data["date_to"]
+        rows = queries.query_metrics(request.user, start, end)
+        trail.record(
+            trail.Action.READ,
+            object_type="coding.physicianquery",
+            detail={"view": "query-metrics", "from": start.isoformat(), "to": end.isoformat()},
+        )
+        return Response([r.as_dict() for r in rows])
+
+
+class ProductivityViewSet(viewsets.ViewSet):
+    """Charts finalized per day, per coder, by encounter class."""
+
+    permission_classes = [PolicyPermission]
+    policy_model = EncounterCoding
+
+    @extend_schema(parameters=[RangeQuerySerializer], responses=ProductivitySerializer(many=True))
+    def list(self, request):
+        _extra_permission(request, "coding.view_coding_productivity", EncounterCoding)
+        params = RangeQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        _, rows = services.productivity(
+            request.user, data["date_from"], data["date_to"], coder=data["coder"].strip()
+        )
+        trail.record(
+            trail.Action.READ,
+            object_type="coding.encountercoding",
+            detail={
+                "view": "productivity",
+                "from": data["date_from"].isoformat(),
+                "to": data["date_to"].isoformat(),
+            },
+        )
+        return Response(
+            [{"day": r.day, "coder": r.coder, "counts": r.counts, "total": r.total} for r in rows]
+        )
+
+
 def register(router) -> None:
     """Register this part's viewsets on the app's router."""
     router.register("queue", DnfbViewSet, basename="dnfb")
     router.register("queries", PhysicianQueryViewSet, basename="physicianquery")
     router.register("query-templates", QueryTemplateViewSet, basename="querytemplate")
+    router.register("query-metrics", QueryMetricsViewSet, basename="query-metrics")
+    router.register("productivity", ProductivityViewSet, basename="productivity")

@@ -461,3 +461,23 @@ def test_concurrent_next_chart_never_hands_out_a_chart_twice():
         assert EncounterCoding.objects.get(encounter_id=encounter_id).assigned_coder.username == (
             username
         )
+
+
+def test_api_productivity(personas, manager, coder_a):
+    finalize(coding_of(chart(personas.facility)), coder_a)
+    today = timezone.localdate().isoformat()
+    client = api_client(manager)
+    response = client.get("/api/v1/coding/productivity/", {"date_from": today, "date_to": today})
+    assert response.status_code == 200, response.content
+    assert response.json() == [
+        {"day": today, "coder": "coder_a", "counts": {"inpatient": 1}, "total": 1}
+    ]
+    response = client.get(
+        "/api/v1/coding/productivity/", {"date_from": today, "date_to": "2000-01-01"}
+    )
+    assert response.status_code == 400
+    assert "date_to" in response.json()["error"]["fields"]
+    response = api_client(coder_a).get(
+        "/api/v1/coding/productivity/", {"date_from": today, "date_to": today}
+    )
+    assert response.status_code == 403

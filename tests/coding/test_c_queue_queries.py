@@ -483,3 +483,22 @@ def test_denied_answer_is_trailed_over_the_api(personas, coding, doctor, coder_a
     assert response.status_code == 403
     row = trail_watch.one(action=Action.DENIED, object_type="coding.physicianquery")
     assert row.outcome == Outcome.DENIED
+
+
+def test_api_metrics(personas, coding, doctor, coder_a):
+    manager = personas.privileged(roles.HIM_MANAGER)
+    query = sent_query(coding, doctor, user=coder_a)
+    queries.query_answer(query=query, user=doctor.user, option="Acute blood loss anemia")
+    today = timezone.localdate().isoformat()
+    response = api_client(manager).get(
+        "/api/v1/coding/query-metrics/", {"date_from": today, "date_to": today}
+    )
+    assert response.status_code == 200, response.content
+    first, total = response.json()
+    assert (first["sent"], first["answered"], first["agreement_rate"]) == (1, 1, 100.0)
+    assert total["provider"] == "All providers"
+    assert api_client(manager).get("/api/v1/coding/query-metrics/").status_code == 400
+    response = api_client(coder_a).get(
+        "/api/v1/coding/query-metrics/", {"date_from": today, "date_to": today}
+    )
+    assert response.status_code == 403
