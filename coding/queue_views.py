@@ -211,6 +211,11 @@ class QueueOpenView(PolicyMixin, View):
         from coding.services.encounters import coding_for
 
         encounter = _queue_encounter(request, public_id)
+        may_start = request.user.has_perm("coding.change_encountercoding")
+        if encounter.coding_public_id is None and not may_start:
+            # Read-only roles look at charts; they do not start them.
+            messages.info(request, f"Nobody has started coding visit {encounter.number} yet.")
+            return redirect("coding:queue")
         coding = coding_for(encounter)
         if request.GET.get("to") == "query":
             return redirect("coding:query-create", public_id=coding.public_id)

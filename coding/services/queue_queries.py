@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from coding.models import EncounterCoding, PhysicianQuery, QueryTemplate
 from coding.models.queue import OTHER, REQUIRED_OPTIONS, UNDETERMINED
-from him import trail
+from him import policy, trail
 from records.models import Document, Provider
 
 Status = PhysicianQuery.Status
@@ -141,19 +141,39 @@ def _raise(errors: dict[str, list[str]]) -> None:
         raise ValidationError(errors)
 
 
-def _check_provider(provider: Provider | None) -> None:
+def _check_provider(provider: Provider | None, coding: EncounterCoding) -> None:
+    """The provider must be able to see and answer the query in HIM."""
     if provider is None:
         raise ValidationError({"provider": "Choose the provider to ask."})
     if not provider.active:
         raise ValidationError(
             {"provider": f"{provider} is no longer active; ask another provider."}
         )
-    if provider.user_id is None or not provider.user.is_active:
+    user = provider.user
+    if user is None or not user.is_active:
         raise ValidationError(
             {
                 "provider": f"{provider} has no user account in HIM, so they could not see or "
                 "answer the query. Ask the system administrator to link the provider to a "
                 "user, or ask another provider."
+            }
+        )
+    policy.forget(user)
+    if not user.has_perm("coding.answer_physicianquery"):
+        raise ValidationError(
+            {
+                "provider": f"{provider}'s account ({user.username}) may not answer queries "
+                "(it needs the Physician role). Ask the system administrator, or ask another "
+                "provider."
+            }
+        )
+    facility = coding.encounter.facility
+    if facility.pk not in policy.facility_ids(user):
+        raise ValidationError(
+            {
+                "provider": f"{provider} has no access to {facility.code} records in HIM, so "
+                "they could not see this query. Ask the system administrator to grant the "
+                "facility, or ask another provider."
             }
         )
 
@@ -190,7 +210,7 @@ def query_create(
 ) -> PhysicianQuery:
     """A draft query. Fields left empty come from the template."""
     _check_coding(coding)
-    _check_provider(provider)
+    _check_provider(provider, coding)
     if template is not None:
         kind = kind or template.kind
         question = question or template.question
@@ -234,7 +254,7 @@ def query_update(*, query: PhysicianQuery, user, **changes) -> PhysicianQuery:
     if unknown:
         raise ValidationError(f"These cannot be changed: {', '.join(sorted(unknown))}.")
     if "provider" in changes:
-        _check_provider(changes["provider"])
+        _check_provider(changes["provider"], query.coding)
     for name, value in changes.items():
         setattr(query, name, value)
     if "options" in changes:
@@ -284,7 +304,7 @@ def query_send(*, query: PhysicianQuery, user) -> PhysicianQuery:
         )
     coding = query.coding
     _check_coding(coding)
-    _check_provider(query.provider)
+    _check_provider(query.provider, coding)
     _raise(
         check_content(
             kind=query.kind,

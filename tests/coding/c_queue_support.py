@@ -36,12 +36,12 @@ def coder(username: str, *facilities):
     return UserFactory(username=username, roles=[roles.CODER], facilities=list(facilities))
 
 
-def provider(*, user=None, facility=None, username: str = "") -> Provider:
+def provider(*, user=None, facility=None, username: str = "", facilities=()) -> Provider:
+    """A provider; with ``username``, linked to a new physician user granted the facilities."""
     n = next(_n)
     if user is None and username:
-        user = UserFactory(
-            username=username, roles=[roles.PHYSICIAN], facilities=[facility] if facility else []
-        )
+        granted = [facility] if facility else list(facilities)
+        user = UserFactory(username=username, roles=[roles.PHYSICIAN], facilities=granted)
     return Provider.objects.create(
         family_name=f"Doc{n}",
         given_name="Pat",

@@ -271,6 +271,13 @@ def test_manager_cannot_take_charts(personas, manager):
     assert web_client(manager).post("/coding/queue/next/").status_code == 403
 
 
+def test_read_only_roles_do_not_start_charts(personas):
+    enc = chart(personas.facility)
+    response = web_client(personas.reader).get(f"/coding/queue/{enc.public_id}/open/")
+    assert response.status_code == 302 and response["Location"] == "/coding/queue/"
+    assert not EncounterCoding.objects.filter(encounter=enc).exists()
+
+
 def test_pending_page_sets_awaiting_documentation(personas, coder_a, trail_watch):
     enc = chart(personas.facility)
     client = web_client(coder_a)

@@ -31,7 +31,7 @@ from him.testing.factories import UserFactory
 from him.testing.mixins import PolicyContract, error_message, results
 from him.testing.personas import api_client, web_client
 from him.trail import Action, Outcome
-from records.models import Document
+from records.models import Deficiency, Document
 
 API = "/api/v1/coding/queries/"
 Status = PhysicianQuery.Status
@@ -156,6 +156,17 @@ def test_provider_without_a_user_account_is_refused(coding, coder_a, client):
     assert not PhysicianQuery.objects.exists()
 
 
+def test_provider_who_could_not_see_the_query_is_refused(personas, coding, coder_a):
+    elsewhere = provider(username="dr_elsewhere", facility=personas.other_facility)
+    with pytest.raises(ValidationError) as exc:
+        draft_query(coding, elsewhere, user=coder_a)
+    assert "no access to INSCOPE records" in " ".join(exc.value.message_dict["provider"])
+    not_a_physician = provider(user=UserFactory(username="tech_user", roles=[roles.HIM_TECHNICIAN]))
+    with pytest.raises(ValidationError) as exc:
+        draft_query(coding, not_a_physician, user=coder_a)
+    assert "Physician role" in " ".join(exc.value.message_dict["provider"])
+
+
 def test_final_chart_cannot_be_queried(coding, doctor, coder_a):
     finalize(coding, coder_a)
     with pytest.raises(ValidationError, match="final"):
@@ -233,6 +244,8 @@ def test_answer_is_filed_in_the_chart_signed(coding, doctor, coder_a):
     text = document.current_version.text
     assert INDICATORS in text and "Anemia due to chemotherapy." in text
     assert "812" not in text and "0.8" not in text  # no DRG or weight in the chart
+    # Filed signed: chart completion owes nothing for it.
+    assert not Deficiency.objects.filter(document=document, status="open").exists()
 
 
 def test_answer_input_is_checked(coding, doctor, coder_a):
@@ -429,7 +442,9 @@ class TestPhysicianQueryContract(PolicyContract):
 
     @pytest.fixture(autouse=True)
     def _doctor(self, personas):
-        self.doctor = provider(username="contract_doc", facility=personas.facility)
+        self.doctor = provider(
+            username="contract_doc", facilities=[personas.facility, personas.other_facility]
+        )
 
     def make(self, facility):
         return draft_query(coding_of(chart(facility)), self.doctor)
