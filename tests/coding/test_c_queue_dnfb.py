@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from decimal import Decimal
 
 import orjson
@@ -427,6 +428,13 @@ def test_demo_seed_gives_the_queue_codings_and_queries(db):
 # A real race, on a server database ---------------------------------------------------------
 
 
+# Opt-in: a transactional test flushes every table when it ends, and the roles that
+# come back are trailed, so later tests that expect an empty trail (tests/him) or the
+# migration-seeded query templates would fail. Run it on its own:
+#   HIM_RACE_TESTS=1 DATABASE_URL=postgres://... pytest tests/coding/test_c_queue_dnfb.py -k concurrent
+@pytest.mark.skipif(
+    not os.environ.get("HIM_RACE_TESTS"), reason="opt-in (HIM_RACE_TESTS=1), on PostgreSQL"
+)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_next_chart_never_hands_out_a_chart_twice():
     import threading
