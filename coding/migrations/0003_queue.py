@@ -7,6 +7,15 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def grant_roles(apps, schema_editor):
+    # Granted here as well as by roles.sync: a grant made by the sync after migrate
+    # is a (trailed) change of a role, and a new database should start with a clean trail.
+    from coding.roles_queue import PERMISSIONS
+    from him import roles
+
+    roles.grant(apps, schema_editor, PERMISSIONS)
+
+
 def seed_templates(apps, schema_editor):
     from coding.queue_templates import seed
 
@@ -125,5 +134,6 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['status', 'provider'], name='coding_query_status_prov'), models.Index(fields=['coding', 'status'], name='coding_query_coding_status')],
             },
         ),
+        migrations.RunPython(grant_roles, migrations.RunPython.noop),
         migrations.RunPython(seed_templates, migrations.RunPython.noop),
     ]
