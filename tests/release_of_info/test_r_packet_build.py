@@ -18,6 +18,15 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
+def _no_authorization_rules(monkeypatch):
+    """This part's rules alone: the authorization checks have their own tests."""
+    from release_of_info import hooks as roi_hooks
+
+    for event in (roi_hooks.RELEASE_CHECKS, roi_hooks.DOCUMENT_COVERAGE):
+        monkeypatch.setitem(roi_hooks._handlers, event, [])
+
+
+@pytest.fixture(autouse=True)
 def eager(settings):
     """The build task runs in-process (Celery read its configuration once: set it there)."""
     from him.celery import app
