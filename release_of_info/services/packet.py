@@ -244,57 +244,86 @@ def _image_pdf(raw: bytes, label: str) -> bytes:
     return out.getvalue()
 
 
-def text_pdf(text: str, *, title: str = "") -> bytes:
-    """A text document typeset on letter pages (reportlab)."""
+def text_pdfs(texts: list[tuple[str, str]]) -> tuple[bytes, list[tuple[int, int]]]:
+    """Typeset text documents, each from a new letter page, in ONE PDF (reportlab canvas).
+
+    ``texts``: (title, text) pairs. Returns the PDF and, per document, its first
+    page index and page count. One PDF for all of them: building a packet with a
+    hundred notes pays the PDF writer's fixed cost once, not a hundred times."""
+    import textwrap
+
     from reportlab.lib.pagesizes import letter
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.lib.units import inch
-    from reportlab.platypus import Paragraph, Preformatted, SimpleDocTemplate, Spacer
+    from reportlab.pdfgen import canvas
 
-    styles = getSampleStyleSheet()
-    story: list = []
-    if title:
-        story += [Paragraph(escape(title), styles["Heading3"]), Spacer(1, 0.1 * inch)]
-    body = styles["Code"].clone("body", fontSize=9, leading=11)
-    story.append(Preformatted(text, body, maxLineLength=95))
+    width, height = letter
+    margin, leading, columns = 72, 11, 95
     buffer = io.BytesIO()
-    SimpleDocTemplate(
-        buffer,
-        pagesize=letter,
-        leftMargin=inch,
-        rightMargin=inch,
-        topMargin=inch,
-        bottomMargin=inch,
-    ).build(story)
-    return buffer.getvalue()
+    c = canvas.Canvas(buffer, pagesize=letter, pageCompression=1)
+    spans: list[tuple[int, int]] = []
+    page = 0
+    for title, text in texts:
+        first = page
+        y = height - margin
+        if title:
+            c.setFont("Helvetica-Bold", 11)
+            c.drawString(margin, y, title[:110])
+            y -= 2 * leading
+        lines = []
+        for raw in (text or "").splitlines() or [""]:
+            lines.extend(textwrap.wrap(raw.expandtabs(4), columns, drop_whitespace=False) or [""])
+        c.setFont("Courier", 9)
+        for line in lines:
+            if y < margin:
+                c.showPage()
+                page += 1
+                c.setFont("Courier", 9)
+                y = height - margin
+            c.drawString(margin, y, line)
+            y -= leading
+        c.showPage()
+        page += 1
+        spans.append((first, page - first))
+    c.save()
+    return buffer.getvalue(), spans
 
 
-def _redacted_page(source: pikepdf.Pdf, index: int, boxes: list[Redaction]) -> pikepdf.Pdf:
-    """Page ``index`` as a picture with black boxes: no text, no vectors, no hidden layers."""
-    import pypdfium2
+def text_pdf(text: str, *, title: str = "") -> bytes:
+    """One text document typeset on letter pages."""
+    return text_pdfs([(title, text)])[0]
+
+
+def _redacted_page(
+    target: pikepdf.Pdf, rendered, index: int, boxes: list[Redaction]
+) -> pikepdf.Page:
+    """Page ``index`` of ``rendered`` (a pypdfium2 document) as a picture with black boxes:
+    no text, no vectors, no hidden layers survive; made directly in ``target``."""
     from PIL import ImageDraw
 
-    single = pikepdf.new()
-    single.pages.append(source.pages[index])
-    buffer = io.BytesIO()
-    single.save(buffer)
-    document = pypdfium2.PdfDocument(buffer.getvalue())
-    try:
-        page = document[0]
-        width, height = page.get_size()
-        image = page.render(scale=REDACTION_DPI / 72).to_pil().convert("RGB")
-    finally:
-        document.close()
+    page = rendered[index]
+    width, height = page.get_size()
+    image = page.render(scale=REDACTION_DPI / 72).to_pil().convert("RGB")
     draw = ImageDraw.Draw(image)
     w, h = image.size
     for box in boxes:
         draw.rectangle([box.x0 * w, box.y0 * h, box.x1 * w, box.y1 * h], fill=(0, 0, 0))
-    out = io.BytesIO()
-    image.save(out, format="PDF", resolution=REDACTION_DPI)
-    flat = pikepdf.open(io.BytesIO(out.getvalue()))
-    # Keep the printed size of the original page.
-    flat.pages[0].mediabox = pikepdf.Array([0, 0, width, height])
-    return flat
+    jpeg = io.BytesIO()
+    image.save(jpeg, format="JPEG", quality=85)
+    picture = pikepdf.Stream(target, jpeg.getvalue())
+    picture.Type = pikepdf.Name.XObject
+    picture.Subtype = pikepdf.Name.Image
+    picture.Width, picture.Height = w, h
+    picture.ColorSpace = pikepdf.Name.DeviceRGB
+    picture.BitsPerComponent = 8
+    picture.Filter = pikepdf.Name.DCTDecode
+    content = pikepdf.Stream(target, b"q %.4f 0 0 %.4f 0 0 cm /Redacted Do Q" % (width, height))
+    return pikepdf.Page(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Page,
+            MediaBox=pikepdf.Array([0, 0, width, height]),
+            Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary(Redacted=picture)),
+            Contents=content,
+        )
+    )
 
 
 def _front_matter(roi: ROIRequest, packet: Packet, pages: int, part2: bool) -> bytes:
@@ -371,6 +400,47 @@ def _front_matter(roi: ROIRequest, packet: Packet, pages: int, part2: bool) -> b
     return buffer.getvalue()
 
 
+def _pdf_string(text: str) -> bytes:
+    raw = text.encode("cp1252", errors="replace")
+    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+
+
+def _stamp(pdf: pikepdf.Pdf, prefix: str, start: int, footer: str) -> None:
+    """Write the footer and the Bates number onto every page.
+
+    Straight into each page's content (one shared standard font, a few bytes per
+    page), the page's own drawing wrapped in q/Q so nothing it leaves set moves
+    the stamp: about a tenth of the cost of a reportlab overlay per page."""
+    font = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Font,
+            Subtype=pikepdf.Name.Type1,
+            BaseFont=pikepdf.Name.Helvetica,
+            Encoding=pikepdf.Name.WinAnsiEncoding,
+        )
+    )
+    footer_bytes = _pdf_string(footer)
+    for n, page in enumerate(pdf.pages):
+        name = page.add_resource(font, pikepdf.Name.Font, prefix="HimStamp")
+        x0, y0, x1, _ = (float(v) for v in page.mediabox)
+        bates = _pdf_string(f"{prefix}-{start + n:06d}")
+        # Right-aligned Bates number: Helvetica-Bold digits and caps are about 0.6 em wide.
+        width = 0.62 * 8 * (len(prefix) + 7)
+        stamp = (
+            b"Q q 0 g BT "
+            + str(name).encode()
+            + b" 7 Tf %.2f %.2f Td " % (x0 + 36, y0 + 14)
+            + footer_bytes
+            + b" Tj ET BT "
+            + str(name).encode()
+            + b" 8 Tf %.2f %.2f Td " % (x1 - 36 - width, y0 + 14)
+            + bates
+            + b" Tj ET Q\n"
+        )
+        page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
+        page.contents_add(pikepdf.Stream(pdf, stamp), prepend=False)
+
+
 def _stamps(sizes: list[tuple[float, float]], prefix: str, start: int, footer: str) -> bytes:
     """One overlay page per packet page: the Bates number and the footer (reportlab)."""
     from reportlab.pdfgen import canvas
@@ -388,6 +458,19 @@ def _stamps(sizes: list[tuple[float, float]], prefix: str, start: int, footer: s
     return buffer.getvalue()
 
 
+def _renderable(source: pikepdf.Pdf):
+    """``source`` opened by the renderer (pdfium), once per document with redactions."""
+    import pypdfium2
+
+    buffer = io.BytesIO()
+    source.save(buffer)
+    return pypdfium2.PdfDocument(buffer.getvalue())
+
+
+def _label(item: RequestDocument) -> str:
+    return f"{item.document.get_doc_type_display()} {item.document.title}".strip()
+
+
 def assemble(packet: Packet, *, progress=lambda p: None) -> tuple[bytes, BuildFacts]:
     """The packet's bytes: front matter, then each covered page, redacted and stamped."""
     roi = packet.request
@@ -400,6 +483,15 @@ def assemble(packet: Packet, *, progress=lambda p: None) -> tuple[bytes, BuildFa
         redactions.setdefault(box.item_id, {}).setdefault(box.page, []).append(box)
     body = pikepdf.new()
     sources = []  # keep the sources open until the body is saved
+    # Text-only versions are typeset together, once.
+    text_items = [i for i in items if not i.version.file and i.version.text.strip()]
+    typeset: dict[int, tuple[int, int]] = {}
+    combined = None
+    if text_items:
+        data, spans = text_pdfs([(_label(i), i.version.text) for i in text_items])
+        combined = pikepdf.open(io.BytesIO(data))
+        sources.append(combined)
+        typeset = {i.pk: span for i, span in zip(text_items, spans, strict=True)}
     for i, item in enumerate(items):
         reason = next(
             (r for r in hooks.collect(hooks.DOCUMENT_COVERAGE, request=roi, document=item) if r),
@@ -408,22 +500,27 @@ def assemble(packet: Packet, *, progress=lambda p: None) -> tuple[bytes, BuildFa
         if reason:
             facts.left_out[item.pk] = reason
             continue
-        label = f"{item.document.get_doc_type_display()} {item.document.title}".strip()
-        label = f"Document “{label}” version {item.version.number}"
-        source = _version_pdf(item.version, label)
-        sources.append(source)
-        count = len(source.pages)
+        label = f"Document “{_label(item)}” version {item.version.number}"
+        if item.pk in typeset:
+            source = combined
+            base, count = typeset[item.pk]
+        else:
+            source = _version_pdf(item.version, label)
+            sources.append(source)
+            base, count = 0, len(source.pages)
         wanted = [n for n in (item.pages or range(1, count + 1)) if 1 <= int(n) <= count]
         if item.pages and len(wanted) != len(item.pages):
             raise BuildFailed(f"{label} has {count} pages; the pages chosen are not all in it.")
         boxes = redactions.get(item.pk, {})
+        rendered = None
         for n in wanted:
             if boxes.get(n):
-                flat = _redacted_page(source, n - 1, boxes[n])
-                sources.append(flat)
-                body.pages.append(flat.pages[0])
+                if rendered is None:
+                    rendered = _renderable(source)
+                    sources.append(rendered)
+                body.pages.append(_redacted_page(body, rendered, base + n - 1, boxes[n]))
             else:
-                body.pages.append(source.pages[n - 1])
+                body.pages.append(source.pages[base + n - 1])
         if item.document.sensitivity & Sensitivity.PART2:
             facts.part2 = True
         progress(5 + int(70 * (i + 1) / len(items)))
@@ -438,18 +535,7 @@ def assemble(packet: Packet, *, progress=lambda p: None) -> tuple[bytes, BuildFa
         f"Released to {recipient} on {timezone.localdate():%Y-%m-%d} — confidential "
         f"(request {roi.number})"
     )
-    sizes = [
-        (
-            float(pg.mediabox[2]) - float(pg.mediabox[0]),
-            float(pg.mediabox[3]) - float(pg.mediabox[1]),
-        )
-        for pg in body.pages
-    ]
-    stamps = pikepdf.open(
-        io.BytesIO(_stamps(sizes, packet.bates_prefix, packet.bates_start, footer))
-    )
-    for page, stamp in zip(body.pages, stamps.pages, strict=True):
-        page.add_overlay(stamp)
+    _stamp(body, packet.bates_prefix, packet.bates_start, footer)
     progress(85)
     front = pikepdf.open(io.BytesIO(_front_matter(roi, packet, facts.pages, facts.part2)))
     out = pikepdf.new()
