@@ -226,6 +226,9 @@ def invoice_for_packet(*, request: ROIRequest, pages: int) -> Invoice:
                 break
             except IntegrityError:
                 invoice.pk = None
+                if Invoice.objects.filter(request=request).exists():
+                    # Another build made this request's invoice meanwhile: refresh that one.
+                    return invoice_for_packet(request=request, pages=pages)
                 if attempt == 4:
                     raise
     else:
