@@ -17,7 +17,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
 )
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, renderers, serializers
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -334,7 +334,9 @@ class AuthorizationViewSet(PHIModelViewSet):
         return Response(self.get_serializer(auth).data)
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], renderer_classes=[DownloadRenderer])
+    @action(
+        detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, DownloadRenderer]
+    )
     def file(self, request, public_id=None):
         """The signed form (an export in the trail)."""
         auth = self.get_object()

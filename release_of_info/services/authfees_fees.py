@@ -139,18 +139,37 @@ def fee_for(request: ROIRequest, pages: int) -> Fee:
 
 
 def pages_asked(request: ROIRequest) -> int:
-    """Pages of the chosen documents (or of the documents in scope when none are chosen)."""
+    """Pages that would go out: the chosen documents (or, when none are chosen yet, the
+    documents in scope). Once the request may be honoured, documents the authorization
+    does not cover are left out, as the packet will leave them out; before that (no
+    valid authorization yet) every page asked counts, so the requester can be quoted."""
+    from release_of_info.services.authorization import (
+        document_reason,
+        documents_in_scope,
+        verdict,
+    )
+
+    trim = verdict(request).valid
+
+    def counted(document) -> bool:
+        return not trim or document_reason(request, document) is None
+
     chosen = list(
-        RequestDocument.objects.filter(request=request, included=True).select_related("version")
+        RequestDocument.objects.filter(request=request, included=True).select_related(
+            "version", "document"
+        )
     )
     if chosen:
-        return sum(len(c.pages) if c.pages else (c.version.page_count or 1) for c in chosen)
-    from release_of_info.services.authorization import documents_in_scope
-
+        return sum(
+            len(c.pages) if c.pages else (c.version.page_count or 1)
+            for c in chosen
+            if counted(c.document)
+        )
     total = 0
     for document in documents_in_scope(request):
-        version = document.current_version
-        total += (version.page_count or 1) if version else 1
+        if counted(document):
+            version = document.current_version
+            total += (version.page_count or 1) if version else 1
     return total
 
 
@@ -207,6 +226,9 @@ def invoice_for_packet(*, request: ROIRequest, pages: int) -> Invoice:
                 break
             except IntegrityError:
                 invoice.pk = None
+                if Invoice.objects.filter(request=request).exists():
+                    # Another build made this request's invoice meanwhile: refresh that one.
+                    return invoice_for_packet(request=request, pages=pages)
                 if attempt == 4:
                     raise
     else:

@@ -105,9 +105,17 @@ def documents_in_scope(request: ROIRequest) -> list[Document]:
 
 
 def _needed_categories(request: ROIRequest) -> int:
+    """Sensitive categories among the documents picked for release.
+
+    Only picked documents count: while a request is open-ended ("all records"),
+    a psychotherapy note or an unnamed category in the chart does not block the
+    rest; ``document_reason`` leaves such documents out instead. Once the
+    specialist picks one, it is asked, and the verdict wants it authorized.
+    """
     mask = 0
-    for document in documents_in_scope(request):
-        mask |= document.sensitivity
+    picked = RequestDocument.objects.filter(request=request, included=True)
+    for sensitivity in picked.values_list("document__sensitivity", flat=True):
+        mask |= sensitivity
     return mask
 
 

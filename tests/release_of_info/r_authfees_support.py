@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from records.models import Document, DocumentVersion, Encounter, Patient
-from release_of_info.models import Authorization, Requester, ROIRequest
+from release_of_info.models import Authorization, RequestDocument, Requester, ROIRequest
 
 _seq = itertools.count(1)
 # The real today: the hooks (as the packet and release parts call them) use it.
@@ -81,6 +81,14 @@ def make_document(
     document.current_version = version
     document.save(update_fields=["current_version"])
     return document
+
+
+def pick(roi: ROIRequest, *documents: Document) -> None:
+    """Choose documents for the request's packet (what the packet part does)."""
+    for document in documents:
+        RequestDocument.objects.create(
+            request=roi, document=document, version=document.current_version
+        )
 
 
 def make_requester(rtype: str = Requester.Type.ATTORNEY, **kwargs) -> Requester:

@@ -186,3 +186,18 @@ def test_waive_needs_a_reason(facility):
         clerk,
     )
     assert invoice.status_at is not None
+
+
+def test_estimate_leaves_out_pages_the_authorization_does_not_cover(facility):
+    from r_authfees_support import complete_authorization
+
+    from records.models import Document
+
+    roi = make_request(facility)
+    FeeSchedule.objects.create(
+        facility=facility, requester_type=Requester.Type.ATTORNEY, per_page=D("1")
+    )
+    complete_authorization(roi, document_types=[Document.Type.DISCHARGE_SUMMARY])
+    make_document(roi.patient, pages=5)
+    make_document(roi.patient, doc_type=Document.Type.OPERATIVE_REPORT, pages=40)
+    assert fees.estimate(roi).pages == 5

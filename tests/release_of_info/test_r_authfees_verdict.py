@@ -12,6 +12,7 @@ from r_authfees_support import (
     make_document,
     make_encounter,
     make_request,
+    pick,
 )
 
 from him.testing.factories import FacilityFactory, UserFactory
@@ -38,6 +39,13 @@ def facility():
 @pytest.fixture
 def roi(facility):
     return make_request(facility)
+
+
+def asked(roi, **kwargs):
+    """A document of the patient, picked for the packet: now it is asked."""
+    document = make_document(roi.patient, **kwargs)
+    pick(roi, document)
+    return document
 
 
 def reasons(roi, on=TODAY):
@@ -171,10 +179,8 @@ def test_not_covering_the_encounters_asked(roi):
 
 
 def test_psychotherapy_notes_need_their_own_authorization(roi):
-    make_document(roi.patient)
-    make_document(
-        roi.patient, doc_type=Document.Type.PROGRESS_NOTE, sensitivity=Sensitivity.PSYCHOTHERAPY
-    )
+    asked(roi)
+    asked(roi, doc_type=Document.Type.PROGRESS_NOTE, sensitivity=Sensitivity.PSYCHOTHERAPY)
     complete_authorization(roi)
     assert "Psychotherapy notes are asked" in reasons(roi)
     complete_authorization(roi, kind=Kind.PSYCHOTHERAPY, categories=Sensitivity.PSYCHOTHERAPY)
@@ -182,9 +188,7 @@ def test_psychotherapy_notes_need_their_own_authorization(roi):
 
 
 def test_psychotherapy_cannot_be_combined(roi):
-    make_document(
-        roi.patient, doc_type=Document.Type.PROGRESS_NOTE, sensitivity=Sensitivity.PSYCHOTHERAPY
-    )
+    asked(roi, doc_type=Document.Type.PROGRESS_NOTE, sensitivity=Sensitivity.PSYCHOTHERAPY)
     complete_authorization(
         roi,
         kind=Kind.PSYCHOTHERAPY,
@@ -194,13 +198,13 @@ def test_psychotherapy_cannot_be_combined(roi):
 
 
 def test_a_general_authorization_naming_psychotherapy_is_combined(roi):
-    make_document(roi.patient)
+    asked(roi)
     complete_authorization(roi, categories=Sensitivity.PSYCHOTHERAPY)
     assert "names psychotherapy notes together with other information" in reasons(roi)
 
 
 def test_part2_records_need_a_part2_consent(roi):
-    make_document(roi.patient, sensitivity=Sensitivity.PART2)
+    asked(roi, sensitivity=Sensitivity.PART2)
     complete_authorization(roi)
     assert "42 CFR Part 2" in reasons(roi)
     consent = complete_authorization(roi, kind=Kind.PART2)
@@ -220,7 +224,7 @@ def test_part2_records_need_a_part2_consent(roi):
     ],
 )
 def test_sensitive_categories_must_be_named(roi, category, label):
-    make_document(roi.patient, sensitivity=category)
+    asked(roi, sensitivity=category)
     auth = complete_authorization(roi)
     assert f"does not name {label} information" in reasons(roi)
     auth.categories = category
@@ -253,7 +257,7 @@ def test_right_of_access_needs_identity_not_authorization(facility):
 def test_right_of_access_excludes_psychotherapy_notes(facility):
     roi = access_request(facility)
     request_identity_verify(request=roi, user=None, method="In person")
-    make_document(roi.patient, sensitivity=Sensitivity.PSYCHOTHERAPY)
+    asked(roi, sensitivity=Sensitivity.PSYCHOTHERAPY)
     assert "outside the right of access" in reasons(roi)
 
 
@@ -339,3 +343,17 @@ def test_coverage_outside_what_the_request_asks(roi):
     complete_authorization(roi)
     doc = make_document(roi.patient)
     assert document_reason(roi, doc, on=TODAY).startswith("Not asked")
+
+
+def test_open_ended_access_request_is_not_blocked_by_psychotherapy_notes(facility):
+    roi = access_request(facility)
+    request_identity_verify(request=roi, user=None, method="Portal account")
+    general = make_document(roi.patient)
+    notes = make_document(roi.patient, sensitivity=Sensitivity.PSYCHOTHERAPY)
+    # Nothing picked yet: the notes are left out, the rest may go.
+    assert verdict(roi, on=TODAY).valid
+    assert document_reason(roi, general, on=TODAY) is None
+    assert "psychotherapy notes authorization" in document_reason(roi, notes, on=TODAY)
+    # Picked explicitly, they are asked, and the right of access does not reach them.
+    pick(roi, notes)
+    assert "outside the right of access" in reasons(roi)
