@@ -18,6 +18,7 @@ def ready() -> None:
     demo.register_seed(demo_release.seed)
     access.register_patient_models(Delivery, Disclosure, AccountingSuspension, AccountingRequest)
     hooks.register(hooks.RELEASED, on_released)
+    hooks.register(hooks.RELEASE_BASIS, _released_under_authorization)
     panels.register(
         panels.Panel(
             key="delivery",
@@ -59,3 +60,13 @@ def ready() -> None:
             order=62,
         )
     )
+
+
+def _released_under_authorization(*, request) -> str | None:
+    """RELEASE_BASIS: "authorization" when a valid authorization (not a 164.512 basis,
+    not the right of access) is what permits the release."""
+    from release_of_info.services.authorization import needs_no_authorization, verdict
+
+    if needs_no_authorization(request) or hasattr(request, "disclosure_basis"):
+        return None
+    return "authorization" if verdict(request).valid else None

@@ -73,18 +73,51 @@ def years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
+# The 164.512 basis recorded on the request (release_of_info.models.DisclosureBasis)
+# -> the accounting entry's basis; None: exempt from the accounting.
+_BASIS_BY_RECORDED = {
+    "required_by_law": Basis.REQUIRED_BY_LAW,
+    "public_health": Basis.PUBLIC_HEALTH,
+    "abuse_neglect": Basis.ABUSE_NEGLECT,
+    "health_oversight": Basis.HEALTH_OVERSIGHT,
+    "court_order": Basis.JUDICIAL,
+    "subpoena": Basis.JUDICIAL,
+    "law_enforcement": Basis.LAW_ENFORCEMENT,
+    "coroner": Basis.DECEDENTS,
+    "organ_donation": Basis.ORGAN_DONATION,
+    "research_waiver": Basis.RESEARCH,
+    "serious_threat": Basis.SERIOUS_THREAT,
+    "workers_comp": Basis.WORKERS_COMP,
+    # Specialized government functions: national security, intelligence and
+    # correctional disclosures are exempt (164.528(a)(1)(vi)-(vii)).
+    "government": None,
+}
+
+
+def _recorded_basis(roi: ROIRequest):
+    return getattr(roi, "disclosure_basis", None)
+
+
 def exemption(roi: ROIRequest) -> str:
     """Why a release of ``roi`` is exempt from the accounting ('' when it is not)."""
     if roi.is_right_of_access or roi.requester.type == "patient":
         return "to the individual (164.528(a)(1)(ii))"
     if roi.purpose in (Purpose.TREATMENT, Purpose.PAYMENT):
         return "for treatment or payment (164.528(a)(1)(i))"
+    recorded = _recorded_basis(roi)
+    if recorded is not None:
+        if _BASIS_BY_RECORDED.get(recorded.basis, Basis.OTHER) is None:
+            return "national security or correctional (164.528(a)(1)(vi)-(vii))"
+        return ""
     if "authorization" in hooks.collect(hooks.RELEASE_BASIS, request=roi):
         return "under a valid authorization (164.528(a)(1)(iv))"
     return ""
 
 
 def accountable_basis(roi: ROIRequest) -> str:
+    recorded = _recorded_basis(roi)
+    if recorded is not None:
+        return _BASIS_BY_RECORDED.get(recorded.basis) or Basis.OTHER
     return (
         _BASIS_BY_REQUESTER.get(roi.requester.type)
         or _BASIS_BY_PURPOSE.get(roi.purpose)
