@@ -361,7 +361,6 @@ class ROIRequestActionView(_RequestObject, ObjectMixin, generic.View):
                 _denied(request, roi, f"role lacks {DENY_PERMISSION}")
                 raise PermissionDenied("Your role may not deny a request.")
             if wanted in SYSTEM_STATUSES and wanted in allowed_next(roi):
-                form = f.StatusForm(request.POST, prefix="status", choices=manual_moves(roi, user))
                 form.is_valid()
                 form.add_error(
                     None,
