@@ -214,6 +214,19 @@ def _panel_sections(request, roi: ROIRequest, page: dict) -> list[dict]:
     return sections
 
 
+def status_history(roi: ROIRequest) -> list[dict]:
+    """Each status the request went through: when, by whom, why (from its history rows)."""
+    rows = roi.history.order_by("history_date", "history_id").values(
+        "history_date", "history_user__username", "status", "status_reason"
+    )
+    moves, previous = [], None
+    for row in rows:
+        if row["status"] != previous:
+            moves.append({**row, "label": S(row["status"]).label})
+            previous = row["status"]
+    return moves
+
+
 def request_page_context(request, roi: ROIRequest, bound: dict | None = None) -> dict:
     user = request.user
     bound = bound or {}
@@ -240,6 +253,7 @@ def request_page_context(request, roi: ROIRequest, bound: dict | None = None) ->
         "open_step": next(iter(bound), ""),
         "letters": letters,
         "encounters": roi.encounters.all(),
+        "status_history": status_history(roi),
         "document_type_labels": [
             label
             for value, label in services.document_type_choices()
@@ -347,7 +361,6 @@ class ROIRequestActionView(_RequestObject, ObjectMixin, generic.View):
                 _denied(request, roi, f"role lacks {DENY_PERMISSION}")
                 raise PermissionDenied("Your role may not deny a request.")
             if wanted in SYSTEM_STATUSES and wanted in allowed_next(roi):
-                form = f.StatusForm(request.POST, prefix="status", choices=manual_moves(roi, user))
                 form.is_valid()
                 form.add_error(
                     None,

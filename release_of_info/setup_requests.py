@@ -50,6 +50,7 @@ def ready() -> None:
             order=50,
         )
     )
+    _chart_links()
     hooks.register(hooks.RELEASE_CHECKS, identity_release_check)
     requests_reports.register()
     demo.register_seed(seed_requests)
@@ -67,3 +68,42 @@ def _overdue_tile(user) -> dict:
         "status": "alert" if figures["overdue"] else ("warning" if figures["due_soon"] else "ok"),
         "url": f"{reverse('release_of_info:roirequest-list')}?queue=overdue",
     }
+
+
+def _chart_links() -> None:
+    """ "New ROI request" and "ROI requests" on the patient's chart (records' links seam,
+    when the records app has it)."""
+    try:
+        from records import links
+    except ImportError:  # an older records app without the seam: nothing to add
+        return
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    def new_request(patient) -> str:
+        return f"{reverse('release_of_info:roirequest-create')}?{urlencode({'patient': patient.enterprise_id})}"
+
+    def requests_of(patient) -> str:
+        query = urlencode({"patient": patient.enterprise_id, "queue": "all"})
+        return f"{reverse('release_of_info:roirequest-list')}?{query}"
+
+    links.register(
+        links.Link(
+            key="roi-new-request",
+            on=links.PATIENT,
+            label="New ROI request",
+            permission="release_of_info.add_roirequest",
+            url=new_request,
+            order=60,
+        )
+    )
+    links.register(
+        links.Link(
+            key="roi-requests",
+            on=links.PATIENT,
+            label="ROI requests",
+            permission="release_of_info.view_roirequest",
+            url=requests_of,
+            order=61,
+        )
+    )

@@ -229,3 +229,16 @@ def test_the_assignee_list_holds_roi_workers_reaching_the_facility(personas, spe
     assert personas.writer.username not in listed  # an HIM technician does not work ROI
     everywhere = set(services.assignable_users().values_list("username", flat=True))
     assert {"rita", "far"} <= everywhere
+
+
+def test_chart_links_when_records_has_the_seam(personas, specialist):
+    links = pytest.importorskip("records.links")
+    patient = RoiPatientFactory(facility=personas.facility)
+    shown = {
+        item["label"]: item["url"] for item in links.for_object(specialist, links.PATIENT, patient)
+    }
+    assert shown["New ROI request"] == f"{ADD}?patient={patient.enterprise_id}"
+    assert shown["ROI requests"].startswith("/roi/requests/?patient=")
+    # An HIM technician holds no ROI permission: neither link shows.
+    labels = {item["label"] for item in links.for_object(personas.writer, links.PATIENT, patient)}
+    assert not labels & {"New ROI request", "ROI requests"}

@@ -85,6 +85,12 @@ def test_page_moves_with_reason_and_shows_the_error_without_one(personas, specia
     assert response.status_code == 302
     roi.refresh_from_db()
     assert (roi.status, roi.status_reason) == (S.ON_HOLD, "Awaiting payment")
+    page = client.get(f"/roi/requests/{roi.public_id}/")
+    assert [(h["status"], h["history_user__username"]) for h in page.context["status_history"]] == [
+        (S.LOGGED, None),
+        (S.ON_HOLD, "rita"),
+    ]
+    assert "Awaiting payment" in page.content.decode()
 
 
 def test_page_refuses_released_by_hand(personas, specialist):
