@@ -5,11 +5,10 @@ called from the AppConfig.ready()."""
 def ready() -> None:
     from him import dashboard, demo, navigation, roles
     from records import access
-    from release_of_info import hooks, requests_reports
+    from release_of_info import requests_reports
     from release_of_info.models.requests import RequestLetter
     from release_of_info.requests_demo import seed_requests
     from release_of_info.roles_requests import PERMISSIONS
-    from release_of_info.services.requests import identity_release_check
 
     roles.register(PERMISSIONS)
     access.register_patient_models(RequestLetter)
@@ -51,7 +50,8 @@ def ready() -> None:
         )
     )
     _chart_links()
-    hooks.register(hooks.RELEASE_CHECKS, identity_release_check)
+    # Identity before release is the authorization verdict's rule (setup_authfees):
+    # one check, one message.
     requests_reports.register()
     demo.register_seed(seed_requests)
 
