@@ -366,6 +366,20 @@ HIM_PRIVACY_CONTACT = {
     if value
 }
 
+# Coding ----------------------------------------------------------------------------------
+# CMS's POA exempt codes file (tab-delimited); empty: the list packaged with HIM.
+CODING_POA_EXEMPT_FILE = env.str("CODING_POA_EXEMPT_FILE", default="")
+# False for hospitals exempt from POA reporting (critical access hospitals...).
+CODING_POA_REQUIRED = env.bool("CODING_POA_REQUIRED", default=True)
+# Which NCCI/MUE rows the edits apply: "hospital" (OPPS) or "practitioner".
+CODING_NCCI_SETTING = env.str("CODING_NCCI_SETTING", default="hospital")
+
+# Release of information ----------------------------------------------------------------
+# Right-of-access fee method of a facility without a saved fee policy: cost_based | flat.
+ROI_ACCESS_FEE_METHOD = env.str("ROI_ACCESS_FEE_METHOD", default="cost_based")
+# Fee of a second accounting of disclosures within 12 months (164.528(c)(2)).
+ROI_ACCOUNTING_FEE = env.str("ROI_ACCOUNTING_FEE", default="25.00")
+
 # Write the trail? Only the benchmark turns it off, to measure its cost.
 TRAIL_ENABLED = env.bool("TRAIL_ENABLED", default=True)
 # Independent chains the trail is split into (see him.models.trail.AccessEvent).

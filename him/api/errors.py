@@ -19,6 +19,16 @@ from rest_framework.views import exception_handler as drf_exception_handler
 logger = logging.getLogger(__name__)
 
 
+def _string_keys(data):
+    """DRF keys a list item's errors by its index (an int): JSON renderers that
+    insist on string keys (orjson) would fail on them, turning a 400 into a 500."""
+    if isinstance(data, dict):
+        return {str(key): _string_keys(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_string_keys(value) for value in data]
+    return data
+
+
 def _first_message(data) -> str:
     if isinstance(data, dict):
         for key, value in data.items():
@@ -48,7 +58,7 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    data = response.data
+    data = _string_keys(response.data)
     fields = {}
     if isinstance(exc, exceptions.ValidationError) and isinstance(data, dict):
         fields = {k: v for k, v in data.items() if k != "non_field_errors"}

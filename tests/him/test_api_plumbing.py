@@ -351,3 +351,31 @@ def test_denied_and_anonymous_responses_carry_the_headers_too(personas):
     ):
         assert response["Cache-Control"] == "no-store"
         assert "default-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_errors_of_list_items_are_a_400_not_a_500():
+    """DRF keys a list item's errors by an int index; the error body must still render."""
+    from rest_framework import serializers
+    from rest_framework.test import APIRequestFactory
+    from rest_framework.views import APIView
+
+    from him.api.errors import exception_handler
+
+    class Body(serializers.Serializer):
+        codes = serializers.ListField(child=serializers.IntegerField())
+
+    class View(APIView):
+        authentication_classes: list = []
+        permission_classes: list = []
+
+        def post(self, request):
+            Body(data=request.data).is_valid(raise_exception=True)
+
+        def get_exception_handler(self):
+            return exception_handler
+
+    request = APIRequestFactory().post("/x/", {"codes": [1, "two"]}, format="json")
+    response = View.as_view()(request)
+    response.render()
+    assert response.status_code == 400
+    assert b"codes" in response.content
