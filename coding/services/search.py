@@ -139,7 +139,7 @@ def rebuild_index(code_set: CodeSet) -> CodeSearchBuild:
         inclusions.setdefault(code_id, []).append(text)
 
     vocabulary: Counter[str] = Counter()
-    entries: list[CodeSearchEntry] = []
+    entries: list[tuple] = []
     rows = (
         Code.objects.filter(code_set=code_set)
         .order_by("position", "code")
@@ -154,19 +154,19 @@ def rebuild_index(code_set: CodeSet) -> CodeSearchBuild:
         )
         vocabulary.update(w for w in all_words if len(w) >= 3 and not w.isdigit())
         entries.append(
-            CodeSearchEntry(
-                code_set=code_set,
-                system=system,
-                code=code,
-                dotted=dotted(code, system),
-                title=title,
-                title_words=" " + " ".join(title_words),
-                terms=" ".join(all_words),
-                billable=billable,
-                kind=kind,
-                level=_LEVEL.get(kind, 0),
-                hint=_hint(title),
-                position=position,
+            (
+                code_set.pk,
+                system,
+                code,
+                dotted(code, system),
+                title,
+                " " + " ".join(title_words),
+                " ".join(all_words),
+                billable,
+                kind,
+                _LEVEL.get(kind, 0),
+                _hint(title),
+                position,
             )
         )
 
@@ -192,14 +192,14 @@ def rebuild_index(code_set: CodeSet) -> CodeSearchBuild:
                     f"DELETE FROM {search_backend.FTS_TABLE} WHERE rowid NOT IN "  # noqa: S608
                     "(SELECT id FROM coding_codesearchentry)"
                 )
-        CodeSearchEntry.objects.bulk_create(entries, batch_size=BATCH)
-        CodeSearchWord.objects.bulk_create(
-            [
-                CodeSearchWord(code_set=code_set, word=w[:60], frequency=n)
-                for w, n in vocabulary.items()
-            ],
-            batch_size=BATCH,
-            ignore_conflicts=True,  # two words cut to the same 60 characters
+        _insert("coding_codesearchentry", _ENTRY_COLUMNS, entries)
+        words_cut: dict[str, int] = {}
+        for w, n in vocabulary.items():  # two words cut to the same 60 characters add up
+            words_cut[w[:60]] = words_cut.get(w[:60], 0) + n
+        _insert(
+            "coding_codesearchword",
+            ("code_set_id", "word", "frequency"),
+            [(code_set.pk, w, n) for w, n in words_cut.items()],
         )
         if is_sqlite:
             with connection.cursor() as cursor:
@@ -223,6 +223,37 @@ def rebuild_index(code_set: CodeSet) -> CodeSearchBuild:
             cursor.execute("ANALYZE coding_codesearchentry")
             cursor.execute("ANALYZE coding_codesearchword")
     return build
+
+
+_ENTRY_COLUMNS = (
+    "code_set_id",
+    "system",
+    "code",
+    "dotted",
+    "title",
+    "title_words",
+    "terms",
+    "billable",
+    "kind",
+    "level",
+    "hint",
+    "position",
+)
+
+
+def _insert(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Bulk insert without the ORM's per-value work: COPY on PostgreSQL,
+    executemany in batches elsewhere (a full ICD-10-CM is ~100,000 rows)."""
+    names = ", ".join(columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
+        for start in range(0, len(rows), BATCH):
+            cursor.executemany(sql, rows[start : start + BATCH])
 
 
 def _hint(title: str) -> int:
