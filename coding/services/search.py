@@ -362,7 +362,32 @@ def search_codes(
             return _by_code(code_prefixes, ids, billable_only, limit)
         return []
     groups = _with_corrections(terms, code_sets)
-    return _by_words(groups, code_prefixes, ids, billable_only, limit)
+    hits = _by_words(groups, code_prefixes, ids, billable_only, limit)
+    if not hits and not code_prefixes:
+        # Inside words ("itis", "glycem"): slower, so only when word starts found nothing.
+        hits = _by_substring(terms, ids, billable_only, limit)
+    return hits
+
+
+def _by_substring(terms: list[str], ids: list[int], billable_only: bool, limit: int) -> list:
+    """Every term anywhere in the text (PostgreSQL: served by the pg_trgm GIN index)."""
+    terms = [t for t in terms if len(t) >= 3]
+    if not terms:
+        return []
+    id_sql, params = _in(ids)
+    like = "ILIKE" if connection.vendor == "postgresql" else "LIKE"
+    where = [f"e.code_set_id IN {id_sql}"] + [f"e.terms {like} %s"] * len(terms)
+    params += ["%" + t.replace("%", "").replace("_", "") + "%" for t in terms]
+    if billable_only:
+        where.append("e.billable")
+    sql = (
+        f"SELECT {_COLUMNS} FROM coding_codesearchentry e WHERE {' AND '.join(where)} "  # noqa: S608
+        "ORDER BY CASE WHEN e.billable THEN 0 ELSE 1 END, e.hint, e.level, length(e.title), "
+        "e.position, e.code LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params + [limit])
+        return [_hit(row) for row in cursor.fetchall()]
 
 
 def _code_key(token: str) -> str:

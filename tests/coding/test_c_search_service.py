@@ -146,3 +146,8 @@ def test_odd_characters_are_searched_as_words_not_as_syntax(cm):
 def test_similarity_is_pg_trgm_s_measure():
     assert similarity("diabetes", "diabetes") == 1
     assert round(similarity("diabetis", "diabetes"), 2) == 0.5
+
+
+def test_a_piece_inside_a_word_is_found_when_no_word_starts_with_it(cm):
+    assert codes_of("glycemia") == ["R739", "E1165"]
+    assert codes_of("zzzqqq") == []
