@@ -445,24 +445,24 @@ def _word_order(groups: list[list[str]]) -> tuple[str, list[str]]:
     """ORDER BY terms (and their parameters) for a word search, best first:
 
     1. billable codes before headers;
-    2. titles holding the words as typed, one after the other ("heart failure");
-    3. titles starting with the first word;
+    2. titles starting with the first word ("essential hypertension": I10 first);
+    3. titles holding the words as typed, one after the other ("heart failure":
+       I50.9 before "Heart transplant failure");
     4. titles holding more of the words (rather than only inclusion terms);
     5. titles matching the closest correction of a misspelt word;
     6. first encounters before subsequent encounters and sequelae (``hint``);
     7. wider headers after narrower ones, shorter titles first, tabular order.
     """
     keys = ["CASE WHEN e.billable THEN 0 ELSE 1 END"]
-    params: list[str] = []
-    if len(groups) > 1:
-        keys.append("CASE WHEN e.title_words LIKE %s THEN 0 ELSE 1 END")
-        params.append("% " + " ".join(group[0] for group in groups) + "%")
     keys.append(
         "CASE WHEN "
         + " OR ".join(["e.title_words LIKE %s"] * len(groups[0]))
         + " THEN 0 ELSE 1 END"
     )
-    params += [f" {w}%" for w in groups[0]]
+    params: list[str] = [f" {w}%" for w in groups[0]]
+    if len(groups) > 1:
+        keys.append("CASE WHEN e.title_words LIKE %s THEN 0 ELSE 1 END")
+        params.append("% " + " ".join(group[0] for group in groups) + "%")
     coverage = []
     for group in groups:
         coverage.append(
