@@ -112,7 +112,10 @@ def prepare_database(reuse: bool) -> None:
     elif not reuse:
         tmp = Path(tempfile.mkdtemp(prefix="him-bench-"))
         os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
-    else:
+        print(
+            f"SQLite database: {tmp / 'bench.sqlite3'} (reuse it with DATABASE_URL=sqlite:///...)"
+        )
+    elif not url.startswith("sqlite"):
         raise SystemExit("--reuse needs DATABASE_URL naming the earlier run's database")
     os.environ.setdefault("TRAIL_KEY", "bench-trail-key-not-secret")
     os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-secret-" + "x" * 30)
@@ -414,6 +417,8 @@ def main() -> None:
                 f"({build.entries / built:,.0f} entries/s, {build.words:,} words)"
             )
     else:
+        if not CodeSet.objects.filter(system__in=["icd10cm", "icd10pcs"]).exists():
+            raise SystemExit("--reuse: this database holds no ICD-10 code sets from a bench run")
         print(f"\n== reusing {CodeSet.objects.count()} code sets ==")
     bench_latency(args)
     bench_api()

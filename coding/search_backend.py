@@ -37,6 +37,11 @@ POSTGRES_CREATE = [
     "CREATE INDEX IF NOT EXISTS coding_search_code_prefix "
     "ON coding_codesearchentry (code_set_id, code varchar_pattern_ops)",
 ]
+POSTGRES_GIN_INDEXES = [
+    "coding_search_vector",
+    "coding_search_terms_trgm",
+    "coding_search_code_trgm",
+]
 POSTGRES_DROP = [
     "DROP INDEX IF EXISTS coding_search_terms_trgm",
     "DROP INDEX IF EXISTS coding_search_code_trgm",

@@ -139,7 +139,7 @@ def rebuild_index(code_set: CodeSet) -> CodeSearchBuild:
         inclusions.setdefault(code_id, []).append(text)
 
     vocabulary: Counter[str] = Counter()
-    entries: list[CodeSearchEntry] = []
+    entries: list[tuple] = []
     rows = (
         Code.objects.filter(code_set=code_set)
         .order_by("position", "code")
@@ -154,19 +154,19 @@ def rebuild_index(code_set: CodeSet) -> CodeSearchBuild:
         )
         vocabulary.update(w for w in all_words if len(w) >= 3 and not w.isdigit())
         entries.append(
-            CodeSearchEntry(
-                code_set=code_set,
-                system=system,
-                code=code,
-                dotted=dotted(code, system),
-                title=title,
-                title_words=" " + " ".join(title_words),
-                terms=" ".join(all_words),
-                billable=billable,
-                kind=kind,
-                level=_LEVEL.get(kind, 0),
-                hint=_hint(title),
-                position=position,
+            (
+                code_set.pk,
+                system,
+                code,
+                dotted(code, system),
+                title,
+                " " + " ".join(title_words),
+                " ".join(all_words),
+                billable,
+                kind,
+                _LEVEL.get(kind, 0),
+                _hint(title),
+                position,
             )
         )
 
@@ -192,14 +192,14 @@ def rebuild_index(code_set: CodeSet) -> CodeSearchBuild:
                     f"DELETE FROM {search_backend.FTS_TABLE} WHERE rowid NOT IN "  # noqa: S608
                     "(SELECT id FROM coding_codesearchentry)"
                 )
-        CodeSearchEntry.objects.bulk_create(entries, batch_size=BATCH)
-        CodeSearchWord.objects.bulk_create(
-            [
-                CodeSearchWord(code_set=code_set, word=w[:60], frequency=n)
-                for w, n in vocabulary.items()
-            ],
-            batch_size=BATCH,
-            ignore_conflicts=True,  # two words cut to the same 60 characters
+        _insert("coding_codesearchentry", _ENTRY_COLUMNS, entries)
+        words_cut: dict[str, int] = {}
+        for w, n in vocabulary.items():  # two words cut to the same 60 characters add up
+            words_cut[w[:60]] = words_cut.get(w[:60], 0) + n
+        _insert(
+            "coding_codesearchword",
+            ("code_set_id", "word", "frequency"),
+            [(code_set.pk, w, n) for w, n in words_cut.items()],
         )
         if is_sqlite:
             with connection.cursor() as cursor:
@@ -220,9 +220,44 @@ def rebuild_index(code_set: CodeSet) -> CodeSearchBuild:
     _VOCABULARIES.pop(code_set.pk, None)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            # New rows wait in the GIN indexes' pending lists, which every query then
+            # scans linearly (12-26 ms at full size) until a vacuum: merge them now.
+            for index in search_backend.POSTGRES_GIN_INDEXES:
+                cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
             cursor.execute("ANALYZE coding_codesearchentry")
             cursor.execute("ANALYZE coding_codesearchword")
     return build
+
+
+_ENTRY_COLUMNS = (
+    "code_set_id",
+    "system",
+    "code",
+    "dotted",
+    "title",
+    "title_words",
+    "terms",
+    "billable",
+    "kind",
+    "level",
+    "hint",
+    "position",
+)
+
+
+def _insert(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Bulk insert without the ORM's per-value work: COPY on PostgreSQL,
+    executemany in batches elsewhere (a full ICD-10-CM is ~100,000 rows)."""
+    names = ", ".join(columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
+        for start in range(0, len(rows), BATCH):
+            cursor.executemany(sql, rows[start : start + BATCH])
 
 
 def _hint(title: str) -> int:
@@ -331,7 +366,32 @@ def search_codes(
             return _by_code(code_prefixes, ids, billable_only, limit)
         return []
     groups = _with_corrections(terms, code_sets)
-    return _by_words(groups, code_prefixes, ids, billable_only, limit)
+    hits = _by_words(groups, code_prefixes, ids, billable_only, limit)
+    if not hits and not code_prefixes:
+        # Inside words ("itis", "glycem"): slower, so only when word starts found nothing.
+        hits = _by_substring(terms, ids, billable_only, limit)
+    return hits
+
+
+def _by_substring(terms: list[str], ids: list[int], billable_only: bool, limit: int) -> list:
+    """Every term anywhere in the text (PostgreSQL: served by the pg_trgm GIN index)."""
+    terms = [t for t in terms if len(t) >= 3]
+    if not terms:
+        return []
+    id_sql, params = _in(ids)
+    like = "ILIKE" if connection.vendor == "postgresql" else "LIKE"
+    where = [f"e.code_set_id IN {id_sql}"] + [f"e.terms {like} %s"] * len(terms)
+    params += ["%" + t.replace("%", "").replace("_", "") + "%" for t in terms]
+    if billable_only:
+        where.append("e.billable")
+    sql = (
+        f"SELECT {_COLUMNS} FROM coding_codesearchentry e WHERE {' AND '.join(where)} "  # noqa: S608
+        "ORDER BY CASE WHEN e.billable THEN 0 ELSE 1 END, e.hint, e.level, length(e.title), "
+        "e.position, e.code LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params + [limit])
+        return [_hit(row) for row in cursor.fetchall()]
 
 
 def _code_key(token: str) -> str:
@@ -385,24 +445,24 @@ def _word_order(groups: list[list[str]]) -> tuple[str, list[str]]:
     """ORDER BY terms (and their parameters) for a word search, best first:
 
     1. billable codes before headers;
-    2. titles holding the words as typed, one after the other ("heart failure");
-    3. titles starting with the first word;
+    2. titles starting with the first word ("essential hypertension": I10 first);
+    3. titles holding the words as typed, one after the other ("heart failure":
+       I50.9 before "Heart transplant failure");
     4. titles holding more of the words (rather than only inclusion terms);
     5. titles matching the closest correction of a misspelt word;
     6. first encounters before subsequent encounters and sequelae (``hint``);
     7. wider headers after narrower ones, shorter titles first, tabular order.
     """
     keys = ["CASE WHEN e.billable THEN 0 ELSE 1 END"]
-    params: list[str] = []
-    if len(groups) > 1:
-        keys.append("CASE WHEN e.title_words LIKE %s THEN 0 ELSE 1 END")
-        params.append("% " + " ".join(group[0] for group in groups) + "%")
     keys.append(
         "CASE WHEN "
         + " OR ".join(["e.title_words LIKE %s"] * len(groups[0]))
         + " THEN 0 ELSE 1 END"
     )
-    params += [f" {w}%" for w in groups[0]]
+    params: list[str] = [f" {w}%" for w in groups[0]]
+    if len(groups) > 1:
+        keys.append("CASE WHEN e.title_words LIKE %s THEN 0 ELSE 1 END")
+        params.append("% " + " ".join(group[0] for group in groups) + "%")
     coverage = []
     for group in groups:
         coverage.append(

@@ -18,7 +18,7 @@ from coding.models import Code, CodeNote, CodeSet, SeventhCharacter, dotted, und
 from coding.services.search import SearchError, parse_system
 
 # "E10.-", "Z79.4", "E08-E13", "T38.3X-" as printed in the tabular notes.
-CODE_IN_TEXT = re.compile(r"\b([A-TV-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{0,4}-?|\.-)?)")
+CODE_IN_TEXT = re.compile(r"\b([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{0,4}-?|\.-)?)")
 NOTE_ORDER = [
     CodeNote.Kind.INCLUSION,
     CodeNote.Kind.INCLUDES,

@@ -146,3 +146,22 @@ def test_odd_characters_are_searched_as_words_not_as_syntax(cm):
 def test_similarity_is_pg_trgm_s_measure():
     assert similarity("diabetes", "diabetes") == 1
     assert round(similarity("diabetis", "diabetes"), 2) == 0.5
+
+
+def test_a_piece_inside_a_word_is_found_when_no_word_starts_with_it(cm):
+    assert codes_of("glycemia") == ["R739", "E1165"]
+    assert codes_of("zzzqqq") == []
+
+
+def test_title_start_then_the_words_side_by_side_rank_first():
+    cs, _ = cm_set(
+        rows=[
+            ("I10", "Essential (primary) hypertension"),
+            ("O1002", "Pre-existing essential hypertension complicating childbirth"),
+            ("I509", "Heart failure, unspecified"),
+            ("T8622", "Heart transplant failure"),
+        ]
+    )
+    loaded(cs)
+    assert codes_of("essential hypertension") == ["I10", "O1002"]
+    assert codes_of("heart failure") == ["I509", "T8622"]
