@@ -70,6 +70,7 @@ def ready() -> None:
         )
     )
 
+    from coding import queue_admin  # noqa: F401  (registers the template admin)
     from coding.queue_demo import seed_queue
 
     demo.register_seed(seed_queue)

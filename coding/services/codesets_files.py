@@ -159,10 +159,23 @@ def _hcpcs_fixed(text: str) -> HcpcsFile:
     modifiers: dict[str, CodeRow] = {}
     problems: list[str] = []
     current: CodeRow | None = None
+    started = False
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.rstrip("\r\n")
         if not line.strip():
             continue
+        if not started:
+            # Some releases (the contractor file) open with a few title lines.
+            if (
+                len(line) < 11
+                or line[10] not in "37"
+                or not (
+                    _HCPCS_CODE.match(line[0:5].strip().upper())
+                    or _MODIFIER_CODE.match(line[0:5].strip().upper())
+                )
+            ):
+                continue
+            started = True
         if len(line) < 11:
             problems.append(
                 f"line {number}: too short for an HCPCS record ({len(line)} characters)"

@@ -14,6 +14,8 @@ from coding.services import codesets
 pytestmark = pytest.mark.django_db
 
 ONLY = ["E08", "E11", "E13", "D61", "S72", "T36", "G63", "F02", "A00"]
+# Codes from categories not loaded (B27, O24, Z79) are still named exactly:
+# references are resolved against the whole classification.
 
 
 @pytest.fixture
@@ -62,15 +64,33 @@ def test_notes_of_every_kind_are_kept_for_display(icd):
 def test_references_of_excludes_and_use_additional(icd):
     e11 = code(icd, "E11")
     refs = {(r.kind, r.start, r.end, r.suffix) for r in e11.references.all()}
-    assert ("excludes1", "E08", "E08", "") in refs
-    e112 = code(icd, "E112")
-    ref = (
-        CodeReference.objects.filter(code__code_set=icd)
-        .filter(start="E08", end="E13", suffix="")
-        .first()
+    assert {
+        ("excludes1", "E08", "E08", ""),
+        ("excludes1", "E09", "E09", ""),
+        ("excludes1", "O244", "O244", ""),
+    } <= refs
+    assert ("excludes1", "P702", "P702", "") in refs
+    assert {
+        ("use_additional", "Z794", "Z794", ""),
+        ("use_additional", "Z7984", "Z7984", ""),
+    } <= refs
+    # Every reference hangs off a note of the same kind on the same code.
+    for ref in CodeReference.objects.filter(code=e11).select_related("note"):
+        assert ref.note.code_id == e11.pk and ref.note.kind == ref.kind
+
+
+def test_g63_notes_name_endocrine_ranges_and_diabetes_with_42(icd):
+    g63 = code(icd, "G63")
+    first = {(r.start, r.end, r.suffix) for r in g63.references.filter(kind="code_first")}
+    assert {("E00", "E07", ""), ("E15", "E16", ""), ("E20", "E34", ""), ("E85", "E85", "")} <= first
+    refs_rows = list(g63.references.filter(kind="excludes1"))
+    assert ("E08", "E13", "42") in {(r.start, r.end, r.suffix) for r in refs_rows}
+    assert any(r.matches("E11.42") for r in refs_rows)
+    assert not any(r.matches("E11.40") for r in refs_rows)
+    # "(B27.0-B27.9 with fifth character 1)": mononucleosis with polyneuropathy only.
+    assert any(r.matches("B27.01") for r in refs_rows) and not any(
+        r.matches("B27.02") for r in refs_rows
     )
-    assert ref is None or ref.matches("E11.9")
-    assert e112.references.exists() or e11.references.exists()
 
 
 def test_e08_e13_with_suffix_reference():

@@ -48,6 +48,12 @@ def test_hcpcs_fixed_width_codes_continuations_and_modifiers():
     ).exists()
 
 
+def test_hcpcs_title_lines_before_the_first_record_are_skipped():
+    text = "HCPCS 2026 CONTRACTOR FILE\nRECORD LAYOUT SEE HCPC2026_recordlayout.txt\n" + HCPCS_FIXED
+    hcpcs, _modifiers = codesets.run_import("hcpcs", request(text))
+    assert hcpcs.item_count == 3
+
+
 def test_hcpcs_csv_variant_and_reload_replaces():
     (first, _mods) = codesets.run_import("hcpcs", request(HCPCS_CSV, "hcpcs.csv"))
     assert Code.objects.get(code_set=first, code="A0021").title.endswith("(Medicaid only)")

@@ -517,3 +517,23 @@ def test_api_metrics(personas, coding, doctor, coder_a):
         "/api/v1/coding/query-metrics/", {"date_from": today, "date_to": today}
     )
     assert response.status_code == 403
+
+
+def test_template_admin_applies_the_same_checks(db):
+    from coding.queue_admin import QueryTemplateForm
+
+    base = {
+        "key": "k-test",
+        "title": "Test",
+        "kind": "multiple_choice",
+        "question": "Please clarify the condition.",
+        "options": '["Condition A", "Condition B"]',
+        "yes_no_situation": "",
+        "guidance": "",
+        "active": "on",
+    }
+    assert QueryTemplateForm(data=base).is_valid()
+    leading = QueryTemplateForm(data={**base, "question": "Clarify to increase the DRG weight."})
+    assert not leading.is_valid() and "leading" in str(leading.errors["question"])
+    single = QueryTemplateForm(data={**base, "options": '["Condition A"]'})
+    assert not single.is_valid() and "at least two" in str(single.errors["options"])
