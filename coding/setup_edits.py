@@ -6,6 +6,7 @@ def ready() -> None:
     # Importing a check module registers its checks with the edit engine.
     from coding.edits import (  # noqa: F401
         claim_rules,
+        currency,
         mce,
         ncci,
         notes,

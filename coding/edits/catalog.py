@@ -40,6 +40,13 @@ class EditSpec:
 _SPECS: list[EditSpec] = [
     # Code validity ---------------------------------------------------------------
     EditSpec(
+        "CODESET-PAST-YEAR",
+        WARNING,
+        "The code set used is past its fiscal year: the next year's set is not loaded",
+        "ICD-10-CM/PCS and MS-DRG annual updates (effective October 1)",
+        "claim",
+    ),
+    EditSpec(
         "CM-CODESET-MISSING",
         ERROR,
         "No ICD-10-CM code set is loaded for the discharge date",

@@ -61,7 +61,14 @@ BATCH = 2000
 # 2026 update of FY2026; the October 2025 release is not shipped, so this one
 # version answers for the whole fiscal year (the few codes new on 2026-04-01
 # are therefore accepted for earlier discharges too: see the README).
-FY2026 = (dt.date(2025, 10, 1), dt.date(2026, 9, 30))
+#
+# The shipped FY2026 versions stay in force until a newer version is loaded
+# (effective_to empty): a site that has not loaded FY2027 yet can still code
+# discharges after 2026-09-30, and the edits warn that the set is past its
+# fiscal year (coding.edits.currency). Loading FY2027 (effective 2026-10-01)
+# takes over from that date on, since the latest start in force wins.
+FY2026 = (dt.date(2025, 10, 1), None)
+FY2026_END = dt.date(2026, 9, 30)
 
 
 class CodeSetError(Exception):

@@ -37,7 +37,8 @@ def test_hierarchy_chapters_blocks_categories(icd):
     e1122 = code(icd, "E1122")
     assert e1122.billable and e1122.parent.code == "E112" and not e1122.parent.billable
     assert e1122.dotted == "E11.22"
-    assert icd.effective_from == dt.date(2025, 10, 1) and icd.effective_to == dt.date(2026, 9, 30)
+    # In force from FY2026's start until a newer version is loaded.
+    assert icd.effective_from == dt.date(2025, 10, 1) and icd.effective_to is None
     assert icd.item_count == Code.objects.filter(code_set=icd).count()
     assert len(icd.source_sha256) == 64 and icd.loaded_at is not None
     assert "only" in icd.source
@@ -178,10 +179,11 @@ def test_versioning_by_date(icd):
     assert codesets.code_set_for(CodeSystem.ICD10CM, dt.date(2026, 3, 1)) == icd
     assert codesets.lookup(CodeSystem.ICD10CM, "e11.22", dt.date(2026, 3, 1)).code == "E1122"
     assert codesets.lookup(CodeSystem.ICD10CM, "E11.99", dt.date(2026, 3, 1)) is None
+    assert codesets.code_set_for(CodeSystem.ICD10CM, dt.date(2026, 12, 1)) == icd  # still in force
     with pytest.raises(
-        codesets.NoCodeSetLoaded, match="in force on 2026-12-01.*FY2026 2025-10-01..2026-09-30"
+        codesets.NoCodeSetLoaded, match="in force on 2025-09-30.*FY2026 2025-10-01..open"
     ):
-        codesets.code_set_for(CodeSystem.ICD10CM, dt.date(2026, 12, 1))
+        codesets.code_set_for(CodeSystem.ICD10CM, dt.date(2025, 9, 30))
     with pytest.raises(codesets.NoCodeSetLoaded, match="No ICD-10-PCS code set is loaded"):
         codesets.lookup(CodeSystem.ICD10PCS, "0DTJ4ZZ", dt.date(2026, 3, 1))
 
