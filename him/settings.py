@@ -337,6 +337,7 @@ SPECTACULAR_SETTINGS = {
         "DeficiencyStatusEnum": "records.models.deficiencies.Deficiency.Status",
         "EncounterCodingStatusEnum": "coding.models.abstracts.EncounterCoding.Status",
         "ROIRequestStatusEnum": "release_of_info.models.requests.ROIRequest.Status",
+        "DeliveryMethodEnum": "release_of_info.models.release.Delivery.Method",
     },
 }
 

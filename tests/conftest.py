@@ -30,6 +30,16 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _trail_heads_forgotten():
+    """A test that runs on-commit callbacks by hand (django_capture_on_commit_callbacks)
+    makes the trail remember a lane head its rollback then removes: forget it."""
+    yield
+    from him import trail
+
+    trail.forget_heads()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_request_context():
     """Each test starts as "system", whatever an earlier test left in the context."""
     from him import context

@@ -390,12 +390,12 @@ class AccountingRequestCreateSerializer(serializers.Serializer):
     period_start = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-class ExtendSerializer(serializers.Serializer):
+class AccountingExtendSerializer(serializers.Serializer):
     notice_on = serializers.DateField()
     reason = serializers.CharField()
 
 
-class WithdrawSerializer(serializers.Serializer):
+class AccountingWithdrawSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -427,23 +427,23 @@ class AccountingRequestViewSet(PHIListCreateRetrieveViewSet):
         )
         return Response(AccountingRequestSerializer(obj).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ExtendSerializer, responses=AccountingRequestSerializer)
+    @extend_schema(request=AccountingExtendSerializer, responses=AccountingRequestSerializer)
     @action(detail=True, methods=["post"])
     def extend(self, request, public_id=None):
         """The one 30-day extension, with a written notice dated before the due date."""
         obj = self.get_object()
-        incoming = ExtendSerializer(data=request.data)
+        incoming = AccountingExtendSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         accounting.accounting_request_extend(
             request=obj, user=request.user, **incoming.validated_data
         )
         return self._out(obj)
 
-    @extend_schema(request=WithdrawSerializer, responses=AccountingRequestSerializer)
+    @extend_schema(request=AccountingWithdrawSerializer, responses=AccountingRequestSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, public_id=None):
         obj = self.get_object()
-        incoming = WithdrawSerializer(data=request.data)
+        incoming = AccountingWithdrawSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         accounting.accounting_request_withdraw(
             request=obj, user=request.user, **incoming.validated_data
