@@ -227,8 +227,14 @@ def group(claim: Claim) -> dict:
     raw = _raw_group(claim, version)
     drg = _drg_text(raw.get("final_drg"))
     facts = drg_facts(drg, claim.code_date, version) if drg else {}
+    # The grouper answers the secondary codes in its own order: match them by code.
+    outputs: dict[str, list[dict]] = {}
+    for out in raw.get("sdx_output") or []:
+        outputs.setdefault(out.get("code", ""), []).append(out)
     secondary = []
-    for dx, out in zip(claim.diagnoses[1:], raw.get("sdx_output") or [], strict=False):
+    for dx in claim.diagnoses[1:]:
+        found = outputs.get(dx.code)
+        out = found.pop(0) if found else {}
         acts_as, excluded = _role(out)
         secondary.append(
             {
@@ -240,9 +246,10 @@ def group(claim: Claim) -> dict:
                 "drg_impact": out.get("drg_impact") or "",
             }
         )
+    or_codes = {out.get("code") for out in raw.get("proc_output") or [] if out.get("is_or")}
     procedures = [
-        {"code": px.code, "sequence": px.sequence, "is_or": bool(out.get("is_or"))}
-        for px, out in zip(claim.procedures, raw.get("proc_output") or [], strict=False)
+        {"code": px.code, "sequence": px.sequence, "is_or": px.code in or_codes}
+        for px in claim.procedures
     ]
     return_code = raw.get("return_code") or ""
     ok = return_code == "OK" and drg not in ("", "998", "999")

@@ -462,10 +462,12 @@ def claim_of_header(coding: EncounterCoding) -> Claim:
 
 def codes_version(coding: EncounterCoding) -> str:
     """A fingerprint of the saved codes and status: changes whenever someone saves a change."""
+    # The header is read again: the caller's instance may predate another save.
+    header = EncounterCoding.objects.filter(pk=coding.pk).values_list(
+        "status", "admitting_dx", "reason_for_visit"
+    )
     rows = [
-        coding.status,
-        coding.admitting_dx,
-        coding.reason_for_visit,
+        list(header.first() or ()),
         list(coding.diagnoses.order_by("sequence").values_list("sequence", "code", "poa")),
         [
             (s, c, d.isoformat() if d else "", p)
@@ -591,6 +593,7 @@ def encounter_coding_save(
                 obj=fresh,
                 reason=reason,
                 detail={"op": "save", "lines_changed": changed},
+                user=user,
             )
             hooks.fire(hooks.CODES_CHANGED, coding=fresh, user=user)
     return fresh
@@ -747,6 +750,7 @@ def encounter_coding_finalize(
             obj=fresh,
             reason="finalized",
             detail={"op": "finalize", "drg": fresh.final_drg},
+            user=user,
         )
         hooks.fire(hooks.FINALIZED, coding=fresh, user=user)
     return fresh
@@ -770,7 +774,7 @@ def encounter_coding_reopen(*, coding: EncounterCoding, user, reason: str) -> En
         fresh.reopen_reason = reason
         _stamp(fresh, user, f"reopened: {reason}")
         fresh.save()
-        trail.record(trail.Action.UPDATE, obj=fresh, reason=reason, detail={"op": "reopen"})
+        trail.record(trail.Action.UPDATE, obj=fresh, reason=reason, detail={"op": "reopen"}, user=user)
         hooks.fire(hooks.REOPENED, coding=fresh, user=user, reason=reason)
     return fresh
 
