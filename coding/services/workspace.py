@@ -774,7 +774,9 @@ def encounter_coding_reopen(*, coding: EncounterCoding, user, reason: str) -> En
         fresh.reopen_reason = reason
         _stamp(fresh, user, f"reopened: {reason}")
         fresh.save()
-        trail.record(trail.Action.UPDATE, obj=fresh, reason=reason, detail={"op": "reopen"}, user=user)
+        trail.record(
+            trail.Action.UPDATE, obj=fresh, reason=reason, detail={"op": "reopen"}, user=user
+        )
         hooks.fire(hooks.REOPENED, coding=fresh, user=user, reason=reason)
     return fresh
 

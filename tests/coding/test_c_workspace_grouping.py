@@ -63,8 +63,13 @@ def test_loaded_drg_table_wins_over_the_package_table():
         effective_to=dt.date(2026, 9, 30),
     )
     Drg.objects.create(
-        code_set=cs, drg="195", mdc="04", title="Simple pneumonia", weight=Decimal("0.7000"),
-        gmlos=Decimal("2.5"), amlos=Decimal("3.0"),
+        code_set=cs,
+        drg="195",
+        mdc="04",
+        title="Simple pneumonia",
+        weight=Decimal("0.7000"),
+        gmlos=Decimal("2.5"),
+        amlos=Decimal("3.0"),
     )
     result = grouping.group(claim("J189"))
     assert (result["weight"], result["gmlos"], result["weight_source"]) == (
@@ -106,7 +111,9 @@ def test_what_if_add_remove_and_principal_without_writing():
     assert swapped["drg"] in ("291", "292", "293") and swapped["drg_changes"]
     with pytest.raises(grouping.GroupingError):
         grouping.what_if(base_claim, {"action": "principal", "code": "N179"})
-    suggestions = grouping.suggested_what_ifs(claim("J189", "J9601"), grouping.group(claim("J189", "J9601")))
+    suggestions = grouping.suggested_what_ifs(
+        claim("J189", "J9601"), grouping.group(claim("J189", "J9601"))
+    )
     assert {(s["change"]["action"], s["drg"]) for s in suggestions} >= {("remove", "195")}
 
 

@@ -68,12 +68,18 @@ def test_save_writes_lines_history_and_trail_and_fires_codes_changed(w, monkeypa
         ),
         (
             "procedures.1.performed_on",
-            {"diagnoses": dx(("J18.9", "Y")), "procedures": [{"code": "0BH17EZ", "performed_on": "2026-04-30"}]},
+            {
+                "diagnoses": dx(("J18.9", "Y")),
+                "procedures": [{"code": "0BH17EZ", "performed_on": "2026-04-30"}],
+            },
             "outside the encounter",
         ),
         (
             "procedures.1.provider",
-            {"diagnoses": dx(("J18.9", "Y")), "procedures": [{"code": "0BH17EZ", "provider": "1234567893"}]},
+            {
+                "diagnoses": dx(("J18.9", "Y")),
+                "procedures": [{"code": "0BH17EZ", "provider": "1234567893"}],
+            },
             "No provider with NPI",
         ),
         ("admitting_dx", {"admitting_dx": "99213"}, "not an ICD-10-CM"),
@@ -136,9 +142,10 @@ def test_no_code_set_in_force_says_so(w):
     coding = w.inpatient(discharged=dt.date(2026, 11, 2))
     with pytest.raises(ws.InputErrors) as caught:
         save(coding, w.coder, diagnoses=dx(("J18.9", "Y")))
-    assert "No ICD-10-CM code set is loaded for 2026-11-02" in caught.value.errors[
-        "diagnoses.1.code"
-    ][0]
+    assert (
+        "No ICD-10-CM code set is loaded for 2026-11-02"
+        in caught.value.errors["diagnoses.1.code"][0]
+    )
     load_codes(FY2027)
     save(coding, w.coder, diagnoses=dx(("J18.9", "Y")))
     assert coding.diagnoses.get().code == "J189"
@@ -151,7 +158,9 @@ def test_resequence_make_principal_moves_and_keeps_pointers(w):
         coding=coding, kind="dx", index=2, op="principal", user=w.coder
     )
     assert list(coding.diagnoses.values_list("code", flat=True)) == ["J189", "I10", "N179"]
-    coding = ws.encounter_coding_resequence(coding=coding, kind="dx", index=3, op="up", user=w.coder)
+    coding = ws.encounter_coding_resequence(
+        coding=coding, kind="dx", index=3, op="up", user=w.coder
+    )
     assert list(coding.diagnoses.values_list("code", flat=True)) == ["J189", "N179", "I10"]
 
     data = ws.CodesInput(
@@ -171,7 +180,9 @@ def test_concurrent_save_is_refused_not_overwritten(w):
     version_seen_by_both = ws.codes_version(coding)
     ws.encounter_coding_save(
         coding=coding,
-        data=ws.CodesInput(diagnoses=dx(("J18.9", "Y"), ("I10", "Y")), version=version_seen_by_both),
+        data=ws.CodesInput(
+            diagnoses=dx(("J18.9", "Y"), ("I10", "Y")), version=version_seen_by_both
+        ),
         user=w.coder,
     )
     with pytest.raises(ws.Conflict, match="Someone else changed these codes"):
@@ -187,7 +198,9 @@ def test_concurrent_save_is_refused_not_overwritten(w):
 def error_edit(monkeypatch):
     def check(claim, ctx):
         if any(d.code == "I10" for d in claim.diagnoses):
-            yield Edit("TEST-I10", ERROR, "I10 is not allowed here (test)", "test", ("I10",), "dx:2")
+            yield Edit(
+                "TEST-I10", ERROR, "I10 is not allowed here (test)", "test", ("I10",), "dx:2"
+            )
         yield Edit("TEST-WARN", WARNING, "a warning never blocks", "test")
 
     monkeypatch.setitem(edits._checks, "test_error_edit", check)
