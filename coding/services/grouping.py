@@ -19,6 +19,7 @@ import atexit
 import datetime as dt
 import functools
 import threading
+import time
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -143,8 +144,32 @@ def _package_table() -> dict[str, dict]:
 _PACKAGE_VERSION = 43  # the drg package ships the FY2026 table: grouper v43.x
 
 
+# Table 5 rows change only when a code set is loaded: keep them for the process, a
+# while (a load in another process is seen after FACTS_TTL), and forget them at once
+# when this process loads one (``forget_facts`` is a CODESET_LOADED handler).
+FACTS_TTL = 300.0
+_facts: dict[tuple, tuple[float, dict]] = {}
+
+
+def forget_facts(**kwargs) -> None:
+    _facts.clear()
+
+
 def drg_facts(drg: str, on: dt.date, version: int) -> dict:
-    """Weight, mean lengths of stay and type of ``drg`` for a discharge on ``on``."""
+    """Weight, mean lengths of stay and type of ``drg`` for a discharge on ``on`` (cached)."""
+    key = (drg, on, version)
+    now = time.monotonic()
+    hit = _facts.get(key)
+    if hit is not None and now - hit[0] < FACTS_TTL:
+        return hit[1]
+    facts = _drg_facts(drg, on, version)
+    if len(_facts) > 50_000:
+        _facts.clear()
+    _facts[key] = (now, facts)
+    return facts
+
+
+def _drg_facts(drg: str, on: dt.date, version: int) -> dict:
     code_set = CodeSet.for_date(CodeSystem.MSDRG, on)
     if code_set is not None:
         row = (
@@ -164,9 +189,9 @@ def drg_facts(drg: str, on: dt.date, version: int) -> dict:
 # Grouping ---------------------------------------------------------------------------------
 
 
-def _poa(value: str) -> str:
-    # "1" (exempt) is reported to the grouper as blank, as the CMS grouper expects.
-    return value if value in ("Y", "N", "U", "W") else ""
+def _dx(code: str, poa: str) -> dict:
+    # "1" (exempt) and a missing POA are left out: msdrg accepts only Y, N, U, W.
+    return {"code": code, "poa": poa} if poa in ("Y", "N", "U", "W") else {"code": code}
 
 
 def _status(disposition: str) -> int:
@@ -180,8 +205,8 @@ def grouper_input(claim: Claim, version: int) -> dict:
         "age": max(0, min(claim.age, 124)),
         "sex": _SEX.get(claim.sex, 2),
         "discharge_status": _status(claim.disposition),
-        "pdx": {"code": principal.code, "poa": _poa(principal.poa)},
-        "sdx": [{"code": d.code, "poa": _poa(d.poa)} for d in claim.diagnoses[1:]],
+        "pdx": _dx(principal.code, principal.poa),
+        "sdx": [_dx(d.code, d.poa) for d in claim.diagnoses[1:]],
         "procedures": [{"code": p.code} for p in claim.procedures],
     }
     if claim.admitting_dx:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from coding_factories import code_set, codes, encounter, patient
 
 from coding.models import CodeSystem
+from coding.services import grouping
 from coding.services.encounters import coding_for
 from him import roles
 from him.testing.factories import FacilityFactory, UserFactory
@@ -76,6 +77,7 @@ class World:
 
 
 def world() -> World:
+    grouping.forget_facts()  # weights cached by an earlier test's DRG table
     load_codes()
     facility = FacilityFactory(code="WSIN", name="Workspace Hospital")
     other = FacilityFactory(code="WSOUT", name="Elsewhere Hospital")

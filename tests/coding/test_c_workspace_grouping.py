@@ -12,6 +12,13 @@ from coding.models import CodeSet, CodeSystem, Drg
 from coding.services import grouping
 
 
+@pytest.fixture(autouse=True)
+def _fresh_weights():
+    grouping.forget_facts()
+    yield
+    grouping.forget_facts()
+
+
 def claim(*codes, discharge=dt.date(2026, 3, 10), procedures=(), inpatient=True):
     return Claim(
         inpatient=inpatient,
