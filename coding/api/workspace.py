@@ -323,7 +323,7 @@ class EncounterCodesView(_Base):
     @extend_schema(responses=CodesSerializer, summary="An encounter's codes")
     def get(self, request, public_id):
         coding = self.coding(public_id)
-        trail.record(trail.Action.READ, obj=coding)
+        trail.record(trail.Action.READ, obj=coding, object_id=str(coding.public_id))
         return Response(codes_payload(coding))
 
     @extend_schema(
@@ -361,7 +361,12 @@ class ValidateView(_Base):
         except ws.InputErrors as exc:
             raise _bad_input(exc) from None
         found = ws.encounter_coding_validate(coding=coding, claim=claim)
-        trail.record(trail.Action.READ, obj=coding, detail={"op": "validate"})
+        trail.record(
+            trail.Action.READ,
+            obj=coding,
+            object_id=str(coding.public_id),
+            detail={"op": "validate"},
+        )
         errors = sum(1 for e in found if e.blocks)
         return Response(
             {
@@ -394,7 +399,12 @@ class GroupView(_Base):
             raise _bad_input(exc) from None
         except grouping.GroupingError as exc:
             raise exceptions.ValidationError({"non_field_errors": [str(exc)]}) from None
-        trail.record(trail.Action.READ, obj=coding, detail={"op": "group", "drg": result["drg"]})
+        trail.record(
+            trail.Action.READ,
+            obj=coding,
+            object_id=str(coding.public_id),
+            detail={"op": "group", "drg": result["drg"]},
+        )
         return Response(GroupResponseSerializer(result).data)
 
 

@@ -591,6 +591,7 @@ def encounter_coding_save(
             trail.record(
                 trail.Action.UPDATE,
                 obj=fresh,
+                object_id=str(fresh.public_id),
                 reason=reason,
                 detail={"op": "save", "lines_changed": changed},
                 user=user,
@@ -748,6 +749,7 @@ def encounter_coding_finalize(
         trail.record(
             trail.Action.UPDATE,
             obj=fresh,
+            object_id=str(fresh.public_id),
             reason="finalized",
             detail={"op": "finalize", "drg": fresh.final_drg},
             user=user,
@@ -775,7 +777,12 @@ def encounter_coding_reopen(*, coding: EncounterCoding, user, reason: str) -> En
         _stamp(fresh, user, f"reopened: {reason}")
         fresh.save()
         trail.record(
-            trail.Action.UPDATE, obj=fresh, reason=reason, detail={"op": "reopen"}, user=user
+            trail.Action.UPDATE,
+            obj=fresh,
+            object_id=str(fresh.public_id),
+            reason=reason,
+            detail={"op": "reopen"},
+            user=user,
         )
         hooks.fire(hooks.REOPENED, coding=fresh, user=user, reason=reason)
     return fresh

@@ -39,8 +39,8 @@ def test_read_write_round_trip_and_trail(w):
     assert [d["dotted"] for d in data["diagnoses"]] == ["J18.9", "J96.01"]
     assert data["diagnoses"][0]["title"] == "Pneumonia, unspecified organism"
     assert data["working_drg"] == "208"  # ventilation under 96 hours groups to 208
-    assert AccessEvent.objects.filter(action="read", object_id=str(coding.pk)).exists()
-    assert AccessEvent.objects.filter(action="update", object_id=str(coding.pk)).exists()
+    assert AccessEvent.objects.filter(action="read", object_id=str(coding.public_id)).exists()
+    assert AccessEvent.objects.filter(action="update", object_id=str(coding.public_id)).exists()
 
     stale = api.put(url(coding), {**body, "diagnoses": dx(("I10", "Y"))}, format="json")
     assert stale.status_code == 409 and "Someone else" in error_message(stale)
