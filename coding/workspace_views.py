@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
@@ -237,7 +237,7 @@ class WorkspaceView(_Base):
                 .filter(public_id=key, encounter_id=coding.encounter_id)
                 .first()
             )
-        except Exception:  # a malformed id is a document that is not there
+        except (ValueError, ValidationError):  # a malformed id: a document that is not there
             document = None
         if document is None:
             trail.record(

@@ -143,6 +143,8 @@ def test_out_of_scope_404_and_read_only_role(w):
         == 404
     )
     coding = w.inpatient()
+    odd = client.get(page(coding) + "?doc=not-a-uuid")
+    assert odd.status_code == 200 and "outside your access" in odd.content.decode()
     auditor = w.client(w.auditor)
     shown = auditor.get(page(coding))
     assert shown.status_code == 200 and "Save draft" not in shown.content.decode()
