@@ -3,4 +3,8 @@ called from the AppConfig.ready()."""
 
 
 def ready() -> None:
-    pass
+    from coding import hooks
+    from coding.services import grouping
+
+    # A newly loaded MS-DRG table must be what the next grouping reads.
+    hooks.register(hooks.CODESET_LOADED, grouping.forget_facts)

