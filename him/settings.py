@@ -374,6 +374,8 @@ CODING_POA_EXEMPT_FILE = env.str("CODING_POA_EXEMPT_FILE", default="")
 CODING_POA_REQUIRED = env.bool("CODING_POA_REQUIRED", default=True)
 # Which NCCI/MUE rows the edits apply: "hospital" (OPPS) or "practitioner".
 CODING_NCCI_SETTING = env.str("CODING_NCCI_SETTING", default="hospital")
+# Largest code-set file the import page and API take; bigger ones: manage.py load_codesets.
+HIM_CODESET_UPLOAD_MAX_MB = env.int("HIM_CODESET_UPLOAD_MAX_MB", default=200)
 
 # Release of information ----------------------------------------------------------------
 # Right-of-access fee method of a facility without a saved fee policy: cost_based | flat.
