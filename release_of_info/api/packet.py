@@ -7,10 +7,10 @@ from __future__ import annotations
 import django_filters
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, renderers, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -163,6 +163,21 @@ class RequestDocumentFilterSet(django_filters.FilterSet):
         fields = ["request", "included"]
 
 
+class CandidateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Document
+        fields = ["public_id", "doc_type", "title", "service_date", "status"]
+        read_only_fields = fields
+
+
+class CandidatesQuerySerializer(serializers.Serializer):
+    request = VisibleRequestField(slug_field="public_id")
+
+
+class PreviewQuerySerializer(serializers.Serializer):
+    page = serializers.IntegerField(min_value=1, default=1)
+
+
 ITEM_STEPS = ("pages", "move", "exclude", "include")
 
 
@@ -174,7 +189,7 @@ class RequestDocumentViewSet(PHIListCreateRetrieveViewSet, mixins.DestroyModelMi
     serializer_class = RequestDocumentSerializer
     filterset_class = RequestDocumentFilterSet
     ordering_fields = ["position", "added_at"]
-    policy_actions = dict.fromkeys(ITEM_STEPS, "change")
+    policy_actions = {**dict.fromkeys(ITEM_STEPS, "change"), "candidates": "add", "preview": "view"}
 
     def get_queryset(self):
         return (
@@ -250,6 +265,52 @@ class RequestDocumentViewSet(PHIListCreateRetrieveViewSet, mixins.DestroyModelMi
     def include(self, request, pk=None):
         """Take a left-out document back into the packet."""
         return self._step(request, None, picker.item_include)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("request", OpenApiTypes.UUID, required=True)],
+        responses=CandidateSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def candidates(self, request):
+        """The patient's documents you may see that match what the request asks (types,
+        dates, encounters) and are not chosen yet."""
+        incoming = CandidatesQuerySerializer(
+            data=request.query_params, context={"request": request}
+        )
+        incoming.is_valid(raise_exception=True)
+        roi = incoming.validated_data["request"]
+        chosen = RequestDocument.objects.filter(request=roi).values_list("document_id", flat=True)
+        documents = list(picker.candidates(roi, request.user).exclude(pk__in=chosen))
+        trail.record(
+            trail.Action.READ,
+            object_type="records.document",
+            patient_id=roi.patient_id,
+            facility_id=roi.facility_id,
+            reason=f"ROI candidates for {roi.number}",
+            detail={"shown": [str(d.public_id) for d in documents]},
+        )
+        return Response(CandidateSerializer(documents, many=True).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int, default=1)],
+        responses={(200, "image/png"): OpenApiTypes.BINARY},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[renderers.JSONRenderer, DownloadRenderer],
+    )
+    def preview(self, request, pk=None):
+        """One page of the chosen version as a PNG (to choose pages and mark redactions)."""
+        item = self.get_object()
+        incoming = PreviewQuerySerializer(data=request.query_params)
+        incoming.is_valid(raise_exception=True)
+        page = incoming.validated_data["page"]
+        png = picker.page_png(item=item, page=page)
+        trail.record(trail.Action.READ, obj=item.document, reason=f"ROI page preview, page {page}")
+        response = HttpResponse(png, content_type="image/png")
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 # Redactions ------------------------------------------------------------------------------

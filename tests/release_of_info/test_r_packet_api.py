@@ -503,3 +503,57 @@ def test_a_redaction_on_a_document_out_of_scope_is_refused(personas):
         "No such record, or it is outside your access."
     ]
     assert not Redaction.objects.exists()
+
+
+# Picking aids ------------------------------------------------------------------------------
+
+
+def test_candidates_are_the_patients_documents_not_chosen_yet(personas, trail_watch):
+    request = s.roi(personas.facility)
+    chosen = s.text_document(request, "Already chosen")
+    s.choose(request, chosen)
+    waiting = s.text_document(request, "Waiting")
+    s.text_document(s.roi(personas.facility), "Another patient's note")
+    client = api_client(personas.writer)
+    response = client.get(f"{ITEMS}candidates/", {"request": str(request.public_id)})
+    assert response.status_code == 200, response.content
+    assert [d["public_id"] for d in response.json()] == [str(waiting.public_id)]
+    row = trail_watch.one(action=Action.READ, object_type="records.document")
+    assert row.patient_id == request.patient_id
+
+    elsewhere = s.roi(personas.other_facility)
+    response = client.get(f"{ITEMS}candidates/", {"request": str(elsewhere.public_id)})
+    assert response.status_code == 400
+    assert "request" in response.json()["error"]["fields"]
+
+
+def test_page_preview_is_a_png_and_a_read_of_the_document(personas, trail_watch):
+    request = s.roi(personas.facility)
+    document = s.pdf_document(request, [["one"], ["two"]])
+    item = s.choose(request, document)
+    client = api_client(personas.reader)
+    response = client.get(f"{ITEMS}{item.pk}/preview/", {"page": 2})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response.content.startswith(b"\x89PNG")
+    row = trail_watch.one(action=Action.READ, object_type="records.document")
+    assert row.object_id == str(document.public_id)
+
+    response = client.get(f"{ITEMS}{item.pk}/preview/", {"page": 3})
+    assert response.status_code == 400
+    assert "has no page 3" in error_message(response)
+
+
+@pytest.mark.parametrize("path", [ITEMS, REDACTIONS, PACKETS, f"{ITEMS}candidates/"])
+def test_anonymous_callers_get_401(db, path):
+    response = api_client().get(path)
+    assert response.status_code == 401
+    error_message(response)
+
+
+def test_anonymous_build_is_401_and_builds_nothing(personas, request_with_document):
+    response = api_client().post(
+        f"{PACKETS}build/", {"request": str(request_with_document.public_id)}, format="json"
+    )
+    assert response.status_code == 401
+    assert not Packet.objects.exists()
