@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import django_filters
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import FileResponse, HttpResponse
 from django.urls import reverse
@@ -51,7 +52,10 @@ class _Visible:
 
     def to_internal_value(self, data):
         try:
-            return super().to_internal_value(data)
+            try:
+                return super().to_internal_value(data)
+            except DjangoValidationError:  # a malformed key ("not-a-uuid")
+                self.fail("does_not_exist")
         except serializers.ValidationError:
             meta = self.queryset.model._meta
             trail.record(

@@ -557,3 +557,11 @@ def test_anonymous_build_is_401_and_builds_nothing(personas, request_with_docume
     )
     assert response.status_code == 401
     assert not Packet.objects.exists()
+
+
+@pytest.mark.parametrize("key", ["not-a-uuid", "", "12345678-1234-1234-1234-123456789abc"])
+def test_a_malformed_or_unknown_request_key_is_a_field_error(personas, key):
+    response = api_client(personas.writer).post(f"{PACKETS}build/", {"request": key}, format="json")
+    assert response.status_code == 400
+    assert "request" in response.json()["error"]["fields"]
+    assert not Packet.objects.exists()
