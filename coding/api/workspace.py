@@ -22,6 +22,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from coding.api.edits import EditSerializer  # one schema component for an edit
 from coding.models import CodeSystem, EncounterCoding
 from coding.services import grouping
 from coding.services import workspace as ws
@@ -96,16 +97,6 @@ class CodesSerializer(serializers.Serializer):
     finalized_at = serializers.DateTimeField(read_only=True, allow_null=True)
     reopen_reason = serializers.CharField(read_only=True)
     pending_reason = serializers.CharField(read_only=True)
-
-
-class EditSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    severity = serializers.ChoiceField(choices=["error", "warning"])
-    message = serializers.CharField()
-    rule = serializers.CharField()
-    codes = serializers.ListField(child=serializers.CharField())
-    line = serializers.CharField(help_text='"dx:2", "px:1", "svc:3" or "" for the whole claim')
-    suggestions = serializers.ListField(child=serializers.CharField())
 
 
 class ValidateRequestSerializer(CodesSerializer):
