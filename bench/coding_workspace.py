@@ -84,25 +84,17 @@ def prepare_database() -> None:
 
 def seed():
     """A small FY2026 code set, one inpatient encounter and its 20 saved codes."""
-    from coding.models import Code, CodeSet, CodeSystem, DiagnosisLine, ProcedureLine
+    from coding.models import DiagnosisLine, ProcedureLine
+
+    # The real code sets (only the categories this encounter needs): real notes,
+    # references and 7th characters for the edits to read.
+    from coding.services import codesets
     from coding.services.encounters import coding_for
     from him.models import Facility
     from records.models import Encounter, Patient
 
-    sets = {
-        system: CodeSet.objects.create(
-            system=system,
-            version="FY2026",
-            label=f"{system} FY2026 (bench)",
-            effective_from=dt.date(2025, 10, 1),
-            effective_to=dt.date(2026, 9, 30),
-        )
-        for system in (CodeSystem.ICD10CM, CodeSystem.ICD10PCS)
-    }
-    Code.objects.bulk_create(
-        [Code(code_set=sets[CodeSystem.ICD10CM], code=c, title=c) for c, _ in DIAGNOSES]
-        + [Code(code_set=sets[CodeSystem.ICD10PCS], code=c, title=c) for c in PROCEDURES]
-    )
+    codesets.load_icd10cm(only=sorted({c[:3] for c, _ in DIAGNOSES}))
+    codesets.load_icd10pcs(only=sorted(PROCEDURES))
     facility = Facility.objects.create(code="BENCHWS", name="Bench Hospital")
     patient = Patient.objects.create(
         facility=facility,

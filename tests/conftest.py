@@ -40,6 +40,15 @@ def _trail_heads_forgotten():
 
 
 @pytest.fixture(autouse=True)
+def _code_facts_forgotten():
+    """The edit engine keeps code-set facts between validations; tests start clean."""
+    yield
+    from coding.edits import lookup
+
+    lookup.forget()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_request_context():
     """Each test starts as "system", whatever an earlier test left in the context."""
     from him import context

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
@@ -134,8 +135,52 @@ def claim_codes(claim: Claim) -> dict[str, set[str]]:
     }
 
 
+# Code-set facts are reference data: a loaded version changes only by a reload, which
+# fires CODESET_LOADED (``forget``) and gives it a new ``loaded_at``. So the index of
+# one set of codes is kept between validations (the workspace validates on every
+# change). Sets made without a loader (``loaded_at`` empty) are never kept.
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_SIZE = 512
+_cache_lock = threading.Lock()
+
+
+def forget(**kwargs) -> None:
+    with _cache_lock:
+        _CACHE.clear()
+
+
+def _cache_key(ctx: EditContext):
+    sets = sets_in_force(ctx)
+    if any(cs is not None and cs.loaded_at is None for cs in sets.values()):
+        return None
+    groups = claim_codes(ctx.claim)
+    return (
+        tuple(sorted((s, cs.pk, cs.loaded_at) for s, cs in sets.items() if cs is not None)),
+        frozenset(groups["dx"]),
+        frozenset(groups["px"]),
+        frozenset(groups["svc"]),
+    )
+
+
+def _cached_load(ctx: EditContext) -> CodeIndex:
+    key = _cache_key(ctx)
+    if key is not None:
+        with _cache_lock:
+            found = _CACHE.get(key)
+            if found is not None:
+                _CACHE.move_to_end(key)
+                return found
+    idx = _load(ctx)
+    if key is not None:
+        with _cache_lock:
+            _CACHE[key] = idx
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    return idx
+
+
 def index(ctx: EditContext) -> CodeIndex:
-    return ctx.memo("edits:index", lambda: _load(ctx))
+    return ctx.memo("edits:index", lambda: _cached_load(ctx))
 
 
 def _load(ctx: EditContext) -> CodeIndex:
