@@ -277,7 +277,9 @@ class LinkView(generic.View):
             "open": not state,
         }
         response = render(request, self.template_name, context, status=status)
-        response["Referrer-Policy"] = "no-referrer"
+        # The token is in the URL: never send it to another site (same-origin keeps
+        # the Origin header the CSRF check needs on the download form).
+        response["Referrer-Policy"] = "same-origin"
         response["Cache-Control"] = "no-store"
         return response
 
