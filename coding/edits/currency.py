@@ -13,6 +13,7 @@ import re
 
 from coding.edits import register
 from coding.edits.catalog import make
+from coding.edits.lookup import sets_in_force
 from coding.models import CodeSystem
 
 _FISCAL = re.compile(r"^FY(\d{4})$")
@@ -27,7 +28,7 @@ def fiscal_year_end(version: str) -> dt.date | None:
 def codeset_currency(claim, ctx):
     systems = [CodeSystem.ICD10CM] + ([CodeSystem.ICD10PCS] if claim.procedures else [])
     for system in systems:
-        cs = ctx.memo(("code_set", system), lambda system=system: claim.code_set(system))
+        cs = sets_in_force(ctx).get(system)  # one query, shared with the other checks
         end = fiscal_year_end(cs.version) if cs is not None else None
         if cs is None or end is None or cs.effective_to is not None or claim.code_date <= end:
             continue
