@@ -33,6 +33,7 @@ from release_of_info.models.release import (
     DEFAULT_LINK_DOWNLOADS,
     MAX_PASSCODE_ATTEMPTS,
 )
+from release_of_info.services.packet import packet_verify
 from release_of_info.services.status import roi_request_set_status
 
 RELEASE_PERMISSION = "release_of_info.release_roirequest"
@@ -57,16 +58,7 @@ def token_digest(token: str) -> str:
 
 def packet_intact(packet: Packet) -> bool:
     """Do the stored bytes still hash to what was recorded when the packet was built?"""
-    if not packet.file or not packet.sha256:
-        return False
-    digest = hashlib.sha256()
-    try:
-        with packet.file.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-    except (FileNotFoundError, OSError):
-        return False
-    return digest.hexdigest() == packet.sha256
+    return packet_verify(packet)
 
 
 def approved_packet(roi: ROIRequest) -> Packet | None:
