@@ -112,11 +112,7 @@ def sets_in_force(ctx: EditContext) -> dict[str, CodeSet | None]:
     def compute():
         on = ctx.claim.code_date
         found: dict[str, CodeSet | None] = dict.fromkeys(CodeSystem.values)
-        rows = (
-            CodeSet.objects.filter(effective_from__lte=on)
-            .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
-            .order_by("system", "-effective_from")
-        )
+        rows = CodeSet.objects.in_force(None, on).order_by("system", "-effective_from")
         for cs in rows:
             if found.get(cs.system) is None:
                 found[cs.system] = cs

@@ -25,8 +25,10 @@ class CodeSystem(models.TextChoices):
 
 
 class CodeSetQuerySet(models.QuerySet):
-    def in_force(self, system: str, on: dt.date) -> CodeSetQuerySet:
-        return self.filter(system=system, effective_from__lte=on).filter(
+    def in_force(self, system: str | None, on: dt.date) -> CodeSetQuerySet:
+        """Versions in force on ``on``: of ``system``, or of every system when None."""
+        queryset = self.filter(system=system) if system else self
+        return queryset.filter(effective_from__lte=on).filter(
             models.Q(effective_to__isnull=True) | models.Q(effective_to__gte=on)
         )
 

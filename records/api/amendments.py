@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from him import policy, trail
+from him.api.fields import VisibleSlugField
 from him.api.reports import DownloadRenderer
 from him.api.viewsets import OutOfReachError, PHIListCreateRetrieveViewSet
 from records.api.serializers import PatientBriefSerializer
@@ -79,22 +80,11 @@ class AmendmentRequestSerializer(serializers.ModelSerializer):
         return bool(obj.acceptance_notice)
 
 
-class _VisibleField(serializers.SlugRelatedField):
-    """A related object by its public key, among those the caller may see."""
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        model = self.queryset.model  # the class attribute names the model (and the schema)
-        if request is None:
-            return model.objects.none()
-        return model.objects.visible_to(request.user)
-
-
-class VisiblePatientField(_VisibleField):
+class VisiblePatientField(VisibleSlugField):
     queryset = Patient.objects.none()
 
 
-class VisibleDocumentField(_VisibleField):
+class VisibleDocumentField(VisibleSlugField):
     queryset = Document.objects.none()
 
 

@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from him import policy, trail
+from him.api.fields import VisibleSlugField
 from him.api.permissions import PolicyPermission
 from him.api.reports import DownloadRenderer
 from him.api.viewsets import PHIModelViewSet, PHIReadOnlyViewSet
@@ -38,22 +39,11 @@ from release_of_info.services import authorization as services
 # Fields -----------------------------------------------------------------------------------
 
 
-class _VisibleField(serializers.SlugRelatedField):
-    """A related object by its public key, among those the caller may see."""
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        model = self.queryset.model
-        if request is None:
-            return model.objects.none()
-        return model.objects.visible_to(request.user)
-
-
-class VisibleRequestField(_VisibleField):
+class VisibleRequestField(VisibleSlugField):
     queryset = ROIRequest.objects.none()
 
 
-class VisibleEncounterField(_VisibleField):
+class VisibleEncounterField(VisibleSlugField):
     queryset = Encounter.objects.none()
 
 

@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from him import policy, trail
+from him.api.fields import VisibleSlugField
 from him.api.reports import DownloadRenderer
 from him.api.viewsets import OutOfReachError, PHIListCreateRetrieveViewSet, PHIReadOnlyViewSet
 from records.api.serializers import PatientBriefSerializer
@@ -32,22 +33,11 @@ from release_of_info.services import release as services
 urlpatterns: list = []
 
 
-class _VisibleField(serializers.SlugRelatedField):
-    """A related object by its public key, among those the caller may see."""
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        model = self.queryset.model
-        if request is None:
-            return model.objects.none()
-        return model.objects.visible_to(request.user)
-
-
-class VisiblePatientField(_VisibleField):
+class VisiblePatientField(VisibleSlugField):
     queryset = Patient.objects.none()
 
 
-class VisibleRequestField(_VisibleField):
+class VisibleRequestField(VisibleSlugField):
     queryset = ROIRequest.objects.none()
 
 

@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from him import policy, trail
+from him.api.fields import VisibleSlugField
 from him.api.reports import DownloadRenderer
 from him.api.viewsets import (
     OutOfReachError,
@@ -88,18 +89,7 @@ class RequesterViewSet(PHIModelViewSet):
 # Requests ---------------------------------------------------------------------------------
 
 
-class _VisibleField(serializers.SlugRelatedField):
-    """A related object by its public key, among those the caller may see."""
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        model = self.queryset.model
-        if request is None:
-            return model.objects.none()
-        return model.objects.visible_to(request.user)
-
-
-class VisiblePatientField(_VisibleField):
+class VisiblePatientField(VisibleSlugField):
     queryset = Patient.objects.none()
     default_error_messages = {
         "does_not_exist": "No patient you can reach has the enterprise id {value}.",
@@ -107,7 +97,7 @@ class VisiblePatientField(_VisibleField):
     }
 
 
-class VisibleEncounterField(_VisibleField):
+class VisibleEncounterField(VisibleSlugField):
     queryset = Encounter.objects.none()
     default_error_messages = {
         "does_not_exist": "No encounter you can reach has the id {value}.",
@@ -115,7 +105,7 @@ class VisibleEncounterField(_VisibleField):
     }
 
 
-class VisibleRequesterField(_VisibleField):
+class VisibleRequesterField(VisibleSlugField):
     queryset = Requester.objects.none()
     default_error_messages = {
         "does_not_exist": "No requester has the id {value}.",

@@ -441,23 +441,6 @@ def _stamp(pdf: pikepdf.Pdf, prefix: str, start: int, footer: str) -> None:
         page.contents_add(pikepdf.Stream(pdf, stamp), prepend=False)
 
 
-def _stamps(sizes: list[tuple[float, float]], prefix: str, start: int, footer: str) -> bytes:
-    """One overlay page per packet page: the Bates number and the footer (reportlab)."""
-    from reportlab.pdfgen import canvas
-
-    buffer = io.BytesIO()
-    c = canvas.Canvas(buffer, pageCompression=0)
-    for n, (width, height) in enumerate(sizes):
-        c.setPageSize((width, height))
-        c.setFont("Helvetica", 7)
-        c.drawString(36, 14, footer)
-        c.setFont("Helvetica-Bold", 8)
-        c.drawRightString(width - 36, 14, f"{prefix}-{start + n:06d}")
-        c.showPage()
-    c.save()
-    return buffer.getvalue()
-
-
 def _renderable(source: pikepdf.Pdf):
     """``source`` opened by the renderer (pdfium), once per document with redactions."""
     import pypdfium2

@@ -56,11 +56,6 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def packet_intact(packet: Packet) -> bool:
-    """Do the stored bytes still hash to what was recorded when the packet was built?"""
-    return packet_verify(packet)
-
-
 def approved_packet(roi: ROIRequest) -> Packet | None:
     return roi.packets.filter(status=Packet.Status.APPROVED).order_by("-checked_at").first()
 
@@ -149,7 +144,7 @@ def roi_release(
     problems = hooks.collect(hooks.RELEASE_CHECKS, request=roi)
     if problems:
         raise ValidationError([f"Not released: {p}" for p in problems])
-    if not packet_intact(packet):
+    if not packet_verify(packet):
         trail.record(
             trail.Action.DENIED,
             obj=packet,
@@ -219,7 +214,7 @@ def delivery_new_link(
     packet = released_packet(roi)
     if roi.status != ROIRequest.Status.RELEASED or packet is None:
         raise ValidationError("Only a released request's packet can be sent by a new link.")
-    if not packet_intact(packet):
+    if not packet_verify(packet):
         raise ValidationError(
             "The packet file no longer matches its recorded SHA-256; it cannot be sent again."
         )
@@ -324,7 +319,7 @@ def link_download(*, delivery: Delivery, passcode: str = ""):
             else LINK_MESSAGES["locked after wrong passcodes"]
         )
         raise _refuse(delivery, "wrong passcode", message)
-    if not packet_intact(delivery.packet):
+    if not packet_verify(delivery.packet):
         raise _refuse(
             delivery,
             "packet failed its SHA-256 check",

@@ -352,16 +352,6 @@ def roi_request_verify_identity(
     return roi
 
 
-def identity_release_check(request: ROIRequest) -> list[str]:
-    """RELEASE_CHECKS handler: no release without the identity check these requests need."""
-    if needs_identity_verification(request) and not request.identity_verified_at:
-        return [
-            "The requester's identity has not been verified (right of access and "
-            "treatment requests need it instead of an authorization)."
-        ]
-    return []
-
-
 # The one extension -----------------------------------------------------------------------
 
 
@@ -490,7 +480,6 @@ __all__ = [
     "document_type_choices",
     "due_date",
     "due_days_for",
-    "identity_release_check",
     "letter_open",
     "needs_identity_verification",
     "next_number",
