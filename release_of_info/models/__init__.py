@@ -1,10 +1,11 @@
-from .packets import Packet, Redaction, RequestDocument
+from .packets import Packet, PreparedPDF, Redaction, RequestDocument
 from .requests import DEFAULT_DUE_DAYS, MAX_EXTENSION_DAYS, Requester, ROIRequest
 
 __all__ = [
     "DEFAULT_DUE_DAYS",
     "MAX_EXTENSION_DAYS",
     "Packet",
+    "PreparedPDF",
     "ROIRequest",
     "Redaction",
     "RequestDocument",

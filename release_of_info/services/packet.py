@@ -21,6 +21,7 @@ The life of a packet, keyed by its ``Packet`` row:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import logging
@@ -36,16 +37,17 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from him import context, trail
-from records.models import DocumentVersion, Sensitivity
+from records.models import Sensitivity
 from release_of_info import hooks
-from release_of_info.models import Packet, Redaction, RequestDocument, ROIRequest
+from release_of_info.models import Packet, PreparedPDF, Redaction, RequestDocument, ROIRequest
+from release_of_info.services import pages as page_services
+from release_of_info.services.pages import BuildFailed, label, version_pdf
 from release_of_info.services.status import roi_request_set_status
 
 logger = logging.getLogger(__name__)
 S = Packet.Status
 APPROVE_PERMISSION = "release_of_info.approve_roirequest"
 LEASE = dt.timedelta(minutes=15)
-REDACTION_DPI = 150
 MAX_ATTEMPTS = 3
 # Packets that a new build replaces (a released one never is).
 _REPLACEABLE = [S.QUEUED, S.BUILDING, S.READY, S.FAILED, S.REJECTED, S.APPROVED]
@@ -70,10 +72,6 @@ PART2_NOTICE = (
 )
 
 
-class BuildFailed(Exception):
-    """A failure a person can act on; the message is shown as is."""
-
-
 # Requesting -----------------------------------------------------------------------------
 
 
@@ -83,6 +81,30 @@ def included_items(roi: ROIRequest):
         .select_related("document", "version")
         .order_by("position", "pk")
     )
+
+
+# What a build reads of each chosen document (the label, the coverage rules, the
+# pages): loading whole rows (timestamps and all) is a visible part of a build.
+_BUILD_FIELDS = (
+    "request_id",
+    "document_id",
+    "version_id",
+    "pages",
+    "included",
+    "position",
+    "document__patient_id",
+    "document__encounter_id",
+    "document__doc_type",
+    "document__title",
+    "document__service_date",
+    "document__sensitivity",
+    "version__document_id",
+    "version__number",
+    "version__text",
+    "version__file",
+    "version__content_type",
+    "version__sha256",
+)
 
 
 @transaction.atomic
@@ -136,6 +158,19 @@ def _set_progress(packet: Packet, percent: int) -> None:
     Packet.objects.filter(pk=packet.pk, status=S.BUILDING).update(progress=percent)
 
 
+def _progress_of(packet: Packet):
+    """A progress callback that writes the row only when the bar moves 5 points or more
+    (a build reports once per document: a write each would be hundreds of UPDATEs)."""
+    shown = [0]
+
+    def report(percent: int) -> None:
+        if percent - shown[0] >= 5:
+            shown[0] = percent
+            _set_progress(packet, percent)
+
+    return report
+
+
 def _fail(packet: Packet, message: str) -> None:
     Packet.objects.filter(pk=packet.pk).update(status=S.FAILED, error=message, lease_until=None)
     trail.record(
@@ -151,7 +186,7 @@ def packet_build(*, packet_id: int) -> str:
     ctx = context.RequestContext.from_dict(packet.context)
     with context.use(ctx):
         try:
-            data, facts = assemble(packet, progress=lambda p: _set_progress(packet, p))
+            data, facts = assemble(packet, progress=_progress_of(packet))
         except BuildFailed as exc:
             _fail(packet, str(exc))
             return S.FAILED
@@ -207,133 +242,20 @@ class BuildFacts:
     left_out: dict[int, str] = field(default_factory=dict)
 
 
-def _version_pdf(version: DocumentVersion, label: str) -> pikepdf.Pdf:
-    """The version as a PDF: the file as it is, an image converted, or the text typeset."""
-    if version.file:
-        try:
-            with version.file.open("rb") as handle:
-                raw = handle.read()
-        except OSError:
-            raise BuildFailed(f"{label}: the stored file is missing.") from None
-        content_type = version.content_type or ""
-        if content_type == "application/pdf" or raw[:5] == b"%PDF-":
-            try:
-                return pikepdf.open(io.BytesIO(raw))
-            except pikepdf.PdfError:
-                raise BuildFailed(f"{label} could not be read: not a valid PDF.") from None
-        if content_type.startswith("image/"):
-            return pikepdf.open(io.BytesIO(_image_pdf(raw, label)))
-        raise BuildFailed(
-            f"{label} could not be read: {content_type or 'unknown'} files cannot be put in a packet."
-        )
-    if version.text.strip():
-        return pikepdf.open(io.BytesIO(text_pdf(version.text, title=label)))
-    raise BuildFailed(f"{label} has neither a file nor text.")
+@functools.cache
+def _styles():
+    from reportlab.lib.styles import getSampleStyleSheet
 
-
-def _image_pdf(raw: bytes, label: str) -> bytes:
-    from PIL import Image, ImageSequence
-
-    try:
-        image = Image.open(io.BytesIO(raw))
-        frames = [frame.convert("RGB") for frame in ImageSequence.Iterator(image)]
-    except Exception:  # noqa: BLE001 - Pillow raises many kinds
-        raise BuildFailed(f"{label} could not be read: the image is damaged.") from None
-    out = io.BytesIO()
-    frames[0].save(out, format="PDF", save_all=True, append_images=frames[1:], resolution=150)
-    return out.getvalue()
-
-
-def text_pdfs(texts: list[tuple[str, str]]) -> tuple[bytes, list[tuple[int, int]]]:
-    """Typeset text documents, each from a new letter page, in ONE PDF (reportlab canvas).
-
-    ``texts``: (title, text) pairs. Returns the PDF and, per document, its first
-    page index and page count. One PDF for all of them: building a packet with a
-    hundred notes pays the PDF writer's fixed cost once, not a hundred times."""
-    import textwrap
-
-    from reportlab.lib.pagesizes import letter
-    from reportlab.pdfgen import canvas
-
-    width, height = letter
-    margin, leading, columns = 72, 11, 95
-    buffer = io.BytesIO()
-    c = canvas.Canvas(buffer, pagesize=letter, pageCompression=1)
-    spans: list[tuple[int, int]] = []
-    page = 0
-    for title, text in texts:
-        first = page
-        y = height - margin
-        if title:
-            c.setFont("Helvetica-Bold", 11)
-            c.drawString(margin, y, title[:110])
-            y -= 2 * leading
-        lines = []
-        for raw in (text or "").splitlines() or [""]:
-            lines.extend(textwrap.wrap(raw.expandtabs(4), columns, drop_whitespace=False) or [""])
-        c.setFont("Courier", 9)
-        for line in lines:
-            if y < margin:
-                c.showPage()
-                page += 1
-                c.setFont("Courier", 9)
-                y = height - margin
-            c.drawString(margin, y, line)
-            y -= leading
-        c.showPage()
-        page += 1
-        spans.append((first, page - first))
-    c.save()
-    return buffer.getvalue(), spans
-
-
-def text_pdf(text: str, *, title: str = "") -> bytes:
-    """One text document typeset on letter pages."""
-    return text_pdfs([(title, text)])[0]
-
-
-def _redacted_page(
-    target: pikepdf.Pdf, rendered, index: int, boxes: list[Redaction]
-) -> pikepdf.Page:
-    """Page ``index`` of ``rendered`` (a pypdfium2 document) as a picture with black boxes:
-    no text, no vectors, no hidden layers survive; made directly in ``target``."""
-    from PIL import ImageDraw
-
-    page = rendered[index]
-    width, height = page.get_size()
-    image = page.render(scale=REDACTION_DPI / 72).to_pil().convert("RGB")
-    draw = ImageDraw.Draw(image)
-    w, h = image.size
-    for box in boxes:
-        draw.rectangle([box.x0 * w, box.y0 * h, box.x1 * w, box.y1 * h], fill=(0, 0, 0))
-    jpeg = io.BytesIO()
-    image.save(jpeg, format="JPEG", quality=85)
-    picture = pikepdf.Stream(target, jpeg.getvalue())
-    picture.Type = pikepdf.Name.XObject
-    picture.Subtype = pikepdf.Name.Image
-    picture.Width, picture.Height = w, h
-    picture.ColorSpace = pikepdf.Name.DeviceRGB
-    picture.BitsPerComponent = 8
-    picture.Filter = pikepdf.Name.DCTDecode
-    content = pikepdf.Stream(target, b"q %.4f 0 0 %.4f 0 0 cm /Redacted Do Q" % (width, height))
-    return pikepdf.Page(
-        pikepdf.Dictionary(
-            Type=pikepdf.Name.Page,
-            MediaBox=pikepdf.Array([0, 0, width, height]),
-            Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary(Redacted=picture)),
-            Contents=content,
-        )
-    )
+    return getSampleStyleSheet()
 
 
 def _front_matter(roi: ROIRequest, packet: Packet, pages: int, part2: bool) -> bytes:
     """Cover letter, invoice page and (Part 2) the redisclosure notice (reportlab)."""
     from reportlab.lib.pagesizes import letter
-    from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import inch
     from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table
 
-    styles = getSampleStyleSheet()
+    styles = _styles()
     facility = roi.facility.name
     requester = roi.requester
     patient = roi.patient
@@ -372,8 +294,8 @@ def _front_matter(roi: ROIRequest, packet: Packet, pages: int, part2: bool) -> b
     total = Decimal("0")
     status = ""
     for invoice in invoices:
-        for label, amount in invoice.get("lines", []):
-            rows.append([label, f"${Decimal(amount):.2f}"])
+        for line, amount in invoice.get("lines", []):
+            rows.append([line, f"${Decimal(amount):.2f}"])
         total += Decimal(invoice.get("total", 0))
         status = invoice.get("status", status)
     if len(rows) == 1:
@@ -405,12 +327,15 @@ def _pdf_string(text: str) -> bytes:
     return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
 
 
-def _stamp(pdf: pikepdf.Pdf, prefix: str, start: int, footer: str) -> None:
-    """Write the footer and the Bates number onto every page.
+def _stamp(pdf: pikepdf.Pdf, prefix: str, start: int, footer: str, *, skip: int = 0) -> None:
+    """Write the footer and the Bates number onto every page after the first ``skip``.
 
     Straight into each page's content (one shared standard font, a few bytes per
-    page), the page's own drawing wrapped in q/Q so nothing it leaves set moves
-    the stamp: about a tenth of the cost of a reportlab overlay per page."""
+    page), the page's own drawing wrapped in q/Q (one shared "q" stream) so
+    nothing it leaves set moves the stamp: about a tenth of the cost of a
+    reportlab overlay per page. The page dictionaries are touched directly (the
+    font under a name of our own in each distinct resource dictionary) because
+    this loop runs once per released page."""
     font = pdf.make_indirect(
         pikepdf.Dictionary(
             Type=pikepdf.Name.Font,
@@ -419,117 +344,180 @@ def _stamp(pdf: pikepdf.Pdf, prefix: str, start: int, footer: str) -> None:
             Encoding=pikepdf.Name.WinAnsiEncoding,
         )
     )
-    footer_bytes = _pdf_string(footer)
-    for n, page in enumerate(pdf.pages):
-        name = page.add_resource(font, pikepdf.Name.Font, prefix="HimStamp")
+    opener = pdf.make_indirect(pikepdf.Stream(pdf, b"q\n"))
+    # Right-aligned Bates number: Helvetica digits and caps are about 0.6 em wide.
+    width = 0.62 * 8 * (len(prefix) + 7)
+    template = (
+        b"Q q 0 g BT /HimStamp 7 Tf %.2f %.2f Td "
+        + _pdf_string(footer)
+        + b" Tj ET BT /HimStamp 8 Tf %.2f %.2f Td %s Tj ET Q\n"
+    )
+    name = pikepdf.Name("/HimStamp")
+    resources_done: set[tuple[int, int]] = set()
+    for index, page in enumerate(pdf.pages):  # iterating: a slice of pdf.pages is slow
+        if index < skip:
+            continue
+        n = index - skip
+        page_dict = page.obj
+        resources = page_dict.get(pikepdf.Name.Resources)
+        if resources is None:  # inherited or absent: give the page its own
+            page.add_resource(font, pikepdf.Name.Font, name=name)
+        elif resources.objgen == (0, 0) or resources.objgen not in resources_done:
+            fonts = resources.get(pikepdf.Name.Font)
+            if fonts is None:
+                resources.Font = pikepdf.Dictionary({"/HimStamp": font})
+            else:
+                fonts[name] = font
+            if resources.objgen != (0, 0):
+                resources_done.add(resources.objgen)
         x0, y0, x1, _ = (float(v) for v in page.mediabox)
-        bates = _pdf_string(f"{prefix}-{start + n:06d}")
-        # Right-aligned Bates number: Helvetica-Bold digits and caps are about 0.6 em wide.
-        width = 0.62 * 8 * (len(prefix) + 7)
-        stamp = (
-            b"Q q 0 g BT "
-            + str(name).encode()
-            + b" 7 Tf %.2f %.2f Td " % (x0 + 36, y0 + 14)
-            + footer_bytes
-            + b" Tj ET BT "
-            + str(name).encode()
-            + b" 8 Tf %.2f %.2f Td " % (x1 - 36 - width, y0 + 14)
-            + bates
-            + b" Tj ET Q\n"
+        stamp = template % (
+            x0 + 36,
+            y0 + 14,
+            x1 - 36 - width,
+            y0 + 14,
+            _pdf_string(f"{prefix}-{start + n:06d}"),
         )
-        page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
+        page.contents_add(opener, prepend=True)
         page.contents_add(pikepdf.Stream(pdf, stamp), prepend=False)
 
 
-def _renderable(source: pikepdf.Pdf):
-    """``source`` opened by the renderer (pdfium), once per document with redactions."""
-    import pypdfium2
+@dataclass
+class _Part:
+    """One chosen document in the packet: where its pages come from and which."""
 
-    buffer = io.BytesIO()
-    source.save(buffer)
-    return pypdfium2.PdfDocument(buffer.getvalue())
+    item: RequestDocument
+    source: pikepdf.Pdf | None  # None: its pages come from the shared typeset text
+    base: int  # index of its first page in the source
+    pages: list[int]  # 1-based pages to release
 
 
-def _label(item: RequestDocument) -> str:
-    return f"{item.document.get_doc_type_display()} {item.document.title}".strip()
+def _open(data: bytes, opened: list) -> pikepdf.Pdf:
+    pdf = pikepdf.open(io.BytesIO(data))
+    opened.append(pdf)
+    return pdf
 
 
 def assemble(packet: Packet, *, progress=lambda p: None) -> tuple[bytes, BuildFacts]:
-    """The packet's bytes: front matter, then each covered page, redacted and stamped."""
+    """The packet's bytes: front matter, then each covered page, redacted and stamped.
+
+    Pages are joined in runs (whole documents at once where nothing is redacted);
+    typeset text and redacted pages are taken from the prepared pieces while they
+    match (see ``services.pages``) and made here otherwise."""
     roi = packet.request
     facts = BuildFacts()
-    items = list(included_items(roi))
+    items = list(included_items(roi).only(*_BUILD_FIELDS))
     if not items:
         raise BuildFailed("No document is chosen for the packet.")
     redactions: dict[int, dict[int, list[Redaction]]] = {}
-    for box in Redaction.objects.filter(item__in=items):
+    boxes = Redaction.objects.filter(item__request=roi, item__included=True)
+    for box in boxes.only("item_id", "page", "x0", "y0", "x1", "y1"):
         redactions.setdefault(box.item_id, {}).setdefault(box.page, []).append(box)
-    body = pikepdf.new()
-    sources = []  # keep the sources open until the body is saved
-    # Text-only versions are typeset together, once.
-    text_items = [i for i in items if not i.version.file and i.version.text.strip()]
-    typeset: dict[int, tuple[int, int]] = {}
-    combined = None
-    if text_items:
-        data, spans = text_pdfs([(_label(i), i.version.text) for i in text_items])
-        combined = pikepdf.open(io.BytesIO(data))
-        sources.append(combined)
-        typeset = {i.pk: span for i, span in zip(text_items, spans, strict=True)}
-    for i, item in enumerate(items):
+    prepared = page_services.prepared_for(items)
+    opened: list = []  # every source stays open until the packet is saved
+    covered: list[RequestDocument] = []
+    for item in items:
         reason = next(
             (r for r in hooks.collect(hooks.DOCUMENT_COVERAGE, request=roi, document=item) if r),
             None,
         )
         if reason:
             facts.left_out[item.pk] = reason
-            continue
-        label = f"Document “{_label(item)}” version {item.version.number}"
-        if item.pk in typeset:
-            source = combined
-            base, count = typeset[item.pk]
         else:
-            source = _version_pdf(item.version, label)
-            sources.append(source)
-            base, count = 0, len(source.pages)
-        wanted = [n for n in (item.pages or range(1, count + 1)) if 1 <= int(n) <= count]
-        if item.pages and len(wanted) != len(item.pages):
-            raise BuildFailed(f"{label} has {count} pages; the pages chosen are not all in it.")
-        boxes = redactions.get(item.pk, {})
-        rendered = None
-        for n in wanted:
-            if boxes.get(n):
-                if rendered is None:
-                    rendered = _renderable(source)
-                    sources.append(rendered)
-                body.pages.append(_redacted_page(body, rendered, base + n - 1, boxes[n]))
+            covered.append(item)
+    labels = {item.pk: label(item) for item in covered}
+    # Text documents without a matching prepared piece are typeset together, once.
+    text: dict[int, pikepdf.Pdf] = {}
+    to_typeset = []
+    for item in covered:
+        if page_services.is_text(item.version):
+            kept = prepared.get((item.pk, PreparedPDF.Kind.TEXT, 0))
+            if kept is not None and kept.key == page_services.text_key(item, labels[item.pk]):
+                text[item.pk] = _open(bytes(kept.pdf), opened)
             else:
-                body.pages.append(source.pages[base + n - 1])
+                to_typeset.append(item)
+    typeset: dict[int, tuple[int, int]] = {}
+    combined = None
+    if to_typeset:
+        data, spans = page_services.text_pdfs([(labels[i.pk], i.version.text) for i in to_typeset])
+        combined = _open(data, opened)
+        typeset = {i.pk: span for i, span in zip(to_typeset, spans, strict=True)}
+    parts: list[_Part] = []
+    for n, item in enumerate(covered, start=1):
+        name = f"Document “{labels[item.pk]}” version {item.version.number}"
+        if item.pk in typeset:
+            source, (base, count) = combined, typeset[item.pk]
+        else:
+            source = text.get(item.pk)
+            if source is None:
+                source = version_pdf(item.version, name)
+                opened.append(source)
+            base, count = 0, len(source.pages)
+        wanted = [int(p) for p in (item.pages or range(1, count + 1)) if 1 <= int(p) <= count]
+        if item.pages and len(wanted) != len(item.pages):
+            raise BuildFailed(f"{name} has {count} pages; the pages chosen are not all in it.")
+        parts.append(_Part(item, source, base, wanted))
         if item.document.sensitivity & Sensitivity.PART2:
             facts.part2 = True
-        progress(5 + int(70 * (i + 1) / len(items)))
-    facts.pages = len(body.pages)
+        progress(5 + 20 * n // len(covered))
+    facts.pages = sum(len(p.pages) for p in parts)
     if not facts.pages:
         raise BuildFailed(
             "Every chosen document was left out (not covered by the authorization): nothing to "
             "release."
         )
+    out = _open(_front_matter(roi, packet, facts.pages, facts.part2), opened)
+    front = len(out.pages)
+    for n, part in enumerate(parts, start=1):
+        _add_pages(out, part, redactions.get(part.item.pk, {}), prepared, opened)
+        progress(25 + 55 * n // len(parts))
     recipient = roi.requester.name
     footer = (
         f"Released to {recipient} on {timezone.localdate():%Y-%m-%d} — confidential "
         f"(request {roi.number})"
     )
-    _stamp(body, packet.bates_prefix, packet.bates_start, footer)
+    _stamp(out, packet.bates_prefix, packet.bates_start, footer, skip=front)
     progress(85)
-    front = pikepdf.open(io.BytesIO(_front_matter(roi, packet, facts.pages, facts.part2)))
-    out = pikepdf.new()
-    out.pages.extend(front.pages)
-    out.pages.extend(body.pages)
     out.docinfo["/Title"] = f"Records released for request {roi.number}"
     buffer = io.BytesIO()
     out.save(buffer, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     progress(95)
     facts.pages = len(out.pages)
     return buffer.getvalue(), facts
+
+
+def _add_pages(out: pikepdf.Pdf, part: _Part, boxes: dict, prepared: dict, opened: list) -> None:
+    """Append the part's pages to ``out``: unredacted runs at once, redacted pages as
+    their prepared picture (made now if missing or stale)."""
+    source, base, item = part.source, part.base, part.item
+    run: list[int] = []
+
+    def flush():
+        if not run:
+            return
+        first, last = run[0], run[-1]
+        if base == 0 and first == 1 and last == len(run) == len(source.pages):
+            out.pages.extend(source.pages)  # the whole document: pikepdf's fast path
+        elif last - first + 1 == len(run):  # consecutive: one slice
+            out.pages.extend(source.pages[base + first - 1 : base + last])
+        else:
+            out.pages.extend([source.pages[base + p - 1] for p in run])
+        run.clear()
+
+    for page in part.pages:
+        marks = boxes.get(page)
+        if not marks:
+            run.append(page)
+            continue
+        flush()
+        key = page_services.redaction_key(item, page, marks)
+        kept = prepared.get((item.pk, PreparedPDF.Kind.REDACTED, page))
+        if kept is not None and kept.key == key:
+            data = bytes(kept.pdf)
+        else:
+            data = page_services.redacted_page_pdf(source, base + page - 1, marks)
+        out.pages.extend(_open(data, opened).pages)
+    flush()
 
 
 # Checking ------------------------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 The version chosen is fixed when the document is picked, so what is checked in
 quality check is what leaves; a document left out keeps its row with the reason.
+The slow pieces of the build are made here, while the specialist works: a text
+document is typeset when it is chosen, a page is rasterized with its black boxes
+when an area on it is marked or unmarked (``services.pages``).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 
+import pikepdf
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -16,7 +20,7 @@ from django.db.models import Max
 from him import trail
 from records.models import Document
 from release_of_info.models import Redaction, RequestDocument, ROIRequest
-from release_of_info.services import packet as packet_services
+from release_of_info.services import pages as page_services
 
 S = ROIRequest.Status
 EDITABLE = {S.LOGGED, S.VALIDATING, S.PENDING_AUTHORIZATION, S.IN_PROCESS, S.ON_HOLD}
@@ -74,10 +78,8 @@ def page_count(item: RequestDocument) -> int | None:
     if item.version.page_count:
         return item.version.page_count
     try:
-        return len(
-            packet_services._version_pdf(item.version, str(item.document)).pages  # noqa: SLF001
-        )
-    except packet_services.BuildFailed:
+        return len(page_services.item_pdf(item).pages)
+    except page_services.BuildFailed:
         return None
 
 
@@ -110,6 +112,7 @@ def document_choose(
     )
     _check_pages(item, item.pages)
     item.save()
+    page_services.prepare_text(item)
     trail.record(trail.Action.CREATE, obj=item, reason="document chosen for release")
     return item
 
@@ -172,12 +175,12 @@ def page_png(*, item: RequestDocument, page: int) -> bytes:
     import pypdfium2
 
     try:
-        source = packet_services._version_pdf(item.version, str(item.document))  # noqa: SLF001
-    except packet_services.BuildFailed as exc:
+        source = page_services.item_pdf(item)
+    except page_services.BuildFailed as exc:
         raise ValidationError(str(exc)) from None
     if not 1 <= page <= len(source.pages):
         raise ValidationError(f"{item.document} has no page {page}.")
-    single = packet_services.pikepdf.new()
+    single = pikepdf.new()
     single.pages.append(source.pages[page - 1])
     buffer = io.BytesIO()
     single.save(buffer)
@@ -213,6 +216,7 @@ def redaction_add(
         reason=(reason or "")[:200],
         created_by=user,
     )
+    page_services.prepare_redacted_page(item, page)
     trail.record(trail.Action.CREATE, obj=box, reason="area marked for redaction")
     return box
 
@@ -221,4 +225,6 @@ def redaction_add(
 def redaction_remove(*, redaction: Redaction, user) -> None:
     _editable(redaction.item.request)
     trail.record(trail.Action.DELETE, obj=redaction, reason="redaction removed")
+    item, page = redaction.item, redaction.page
     redaction.delete()
+    page_services.prepare_redacted_page(item, page)

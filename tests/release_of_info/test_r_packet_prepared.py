@@ -1,0 +1,167 @@
+"""Pieces of the packet made while the specialist works: typeset text when a document
+is chosen, a redacted page when an area is marked. The build takes a piece only while
+it still matches what it would make now; a stale one is never released."""
+
+from __future__ import annotations
+
+import pytest
+import r_packet_support as s
+
+from him import roles
+from him.testing.factories import FacilityFactory, UserFactory
+from release_of_info.models import PreparedPDF
+from release_of_info.services import pages, picker
+from release_of_info.services.packet import assemble
+
+pytestmark = pytest.mark.django_db
+
+# s.pdf writes a line every 18 points from 72 points below the top of a letter page.
+TOP_LINE = (0.0, 0.0, 1.0, 0.1)
+THIRD_LINE = (0.0, 0.12, 1.0, 0.145)
+
+
+@pytest.fixture(autouse=True)
+def _no_authorization_rules(monkeypatch):
+    """This part's rules alone: the authorization checks have their own tests."""
+    from release_of_info import hooks as roi_hooks
+
+    for event in (roi_hooks.RELEASE_CHECKS, roi_hooks.DOCUMENT_COVERAGE):
+        monkeypatch.setitem(roi_hooks._handlers, event, [])
+
+
+@pytest.fixture
+def facility():
+    return FacilityFactory()
+
+
+@pytest.fixture
+def specialist(facility):
+    return UserFactory(roles=[roles.ROI_SPECIALIST], facilities=[facility])
+
+
+def packet_bytes(request) -> bytes:
+    from release_of_info.models import Packet
+
+    packet = Packet.objects.create(request=request, status=Packet.Status.BUILDING, bates_prefix="T")
+    return assemble(packet)[0]
+
+
+def packet_text(request) -> str:
+    return s.words(packet_bytes(request))
+
+
+def blacked_out(data: bytes, page: int, box) -> bool:
+    """Is the middle of ``box`` (fractions, origin top left) black on that 0-based page?"""
+    import pypdfium2
+    from PIL import ImageStat
+
+    doc = pypdfium2.PdfDocument(data)
+    try:
+        image = doc[page].render(scale=1).to_pil().convert("L")
+    finally:
+        doc.close()
+    w, h = image.size
+    x0, y0, x1, y1 = box
+    inner = image.crop(
+        (int((x0 + 0.02) * w), int(y0 * h) + 1, int((x1 - 0.02) * w), int(y1 * h) - 1)
+    )
+    return ImageStat.Stat(inner).mean[0] < 20
+
+
+def mark(item, user, box=TOP_LINE, page=1):
+    x0, y0, x1, y1 = box
+    return picker.redaction_add(item=item, user=user, page=page, x0=x0, y0=y0, x1=x1, y1=y1)
+
+
+def test_choosing_a_text_document_typesets_it_once_and_the_build_uses_that(facility, specialist):
+    request = s.roi(facility)
+    item = picker.document_choose(
+        roi=request, document=s.text_document(request, "Discharge summary body"), user=specialist
+    )
+    piece = PreparedPDF.objects.get(item=item, kind=PreparedPDF.Kind.TEXT)
+    assert "Discharge summary body" in s.words(bytes(piece.pdf))
+    # The build takes the kept piece: replace its pages (same key) and the packet shows it.
+    piece.pdf = s.pdf([["Typeset earlier"]])
+    piece.save()
+    assert "Typeset earlier" in packet_text(request)
+
+
+def test_a_stale_text_piece_is_made_again_not_released(facility, specialist):
+    request = s.roi(facility)
+    document = s.text_document(request, "The real note", title="Old title")
+    item = picker.document_choose(roi=request, document=document, user=specialist)
+    piece = PreparedPDF.objects.get(item=item)
+    piece.pdf = s.pdf([["Wrong pages"]])
+    piece.save()
+    document.title = "New title"  # the label on the typeset page changes: the key no longer matches
+    document.save()
+    text = packet_text(request)
+    assert "Wrong pages" not in text
+    assert "The real note" in text and "New title" in text
+
+
+def test_marking_an_area_prepares_the_redacted_page_and_unmarking_drops_it(facility, specialist):
+    request = s.roi(facility)
+    doc = s.pdf_document(request, [["SECRETWORD on top", "Blood pressure stable"], ["Page two"]])
+    item = picker.document_choose(roi=request, document=doc, user=specialist)
+    box = mark(item, specialist)
+    piece = PreparedPDF.objects.get(item=item, kind=PreparedPDF.Kind.REDACTED, page=1)
+    assert "SECRETWORD" not in s.words(bytes(piece.pdf))
+    assert piece.key == pages.redaction_key(item, 1, [box])
+    text = packet_text(request)
+    assert "SECRETWORD" not in text and "Page two" in text
+    picker.redaction_remove(redaction=box, user=specialist)
+    assert not PreparedPDF.objects.filter(item=item, kind=PreparedPDF.Kind.REDACTED).exists()
+    assert "SECRETWORD" in packet_text(request)
+
+
+def test_a_second_mark_on_the_page_remakes_its_picture(facility, specialist):
+    request = s.roi(facility)
+    doc = s.pdf_document(request, [["FIRSTSECRET line", "Middle line", "SECONDSECRET line"]])
+    item = picker.document_choose(roi=request, document=doc, user=specialist)
+    first = mark(item, specialist)
+    second = mark(item, specialist, box=THIRD_LINE)
+    piece = PreparedPDF.objects.get(item=item, kind=PreparedPDF.Kind.REDACTED, page=1)
+    assert piece.key == pages.redaction_key(item, 1, [first, second])
+    assert blacked_out(bytes(piece.pdf), 0, TOP_LINE)
+    assert blacked_out(bytes(piece.pdf), 0, THIRD_LINE)
+    built = packet_bytes(request)
+    assert blacked_out(built, 2, THIRD_LINE)  # after the cover letter and the invoice
+    assert "SECONDSECRET" not in s.words(built)
+
+
+def test_a_box_changed_behind_the_picker_is_still_redacted(facility, specialist):
+    """The prepared picture was made for the old box; the build sees the key differ
+    and rasterizes the page with the box as it is now."""
+    request = s.roi(facility)
+    doc = s.pdf_document(request, [["Harmless top line", "Middle", "MOVEDSECRET here, then more"]])
+    item = picker.document_choose(roi=request, document=doc, user=specialist)
+    box = mark(item, specialist)
+    box.y0, box.y1 = THIRD_LINE[1], THIRD_LINE[3]
+    box.save()
+    built = packet_bytes(request)
+    assert "MOVEDSECRET" not in s.words(built)
+    assert blacked_out(built, 2, THIRD_LINE)
+    assert not blacked_out(built, 2, (0.0, 0.07, 1.0, 0.1))  # the old box's place
+
+
+def test_prepared_pieces_go_with_their_document(facility, specialist):
+    request = s.roi(facility)
+    doc = s.pdf_document(request, [["SECRETWORD"]])
+    item = picker.document_choose(roi=request, document=doc, user=specialist)
+    mark(item, specialist)
+    assert PreparedPDF.objects.filter(item=item).exists()
+    picker.item_remove(item=item, user=specialist)
+    assert not PreparedPDF.objects.exists()
+
+
+def test_the_progress_bar_is_written_every_five_points_not_per_document(monkeypatch):
+    from release_of_info.services import packet as services
+
+    writes = []
+    monkeypatch.setattr(services, "_set_progress", lambda packet, percent: writes.append(percent))
+    report = services._progress_of(object())
+    for percent in [5 + 70 * n // 300 for n in range(1, 301)]:  # a 300-document build
+        report(percent)
+    assert 10 <= len(writes) <= 16
+    assert writes == sorted(writes) and writes[-1] >= 70
