@@ -3,12 +3,17 @@
 
 def ready() -> None:
     from him import navigation
+    from him.celery import app
     from release_of_info import (
         panels,
         tasks_packet,  # noqa: F401  (registers the task with Celery)
     )
     from release_of_info.packet_views import documents_panel_context, packet_panel_context
 
+    app.conf.beat_schedule["roi-requeue-stale-packets"] = {
+        "task": "release_of_info.tasks_packet.requeue_stale_packets",
+        "schedule": 60.0,
+    }
     panels.register(
         panels.Panel(
             key="documents",

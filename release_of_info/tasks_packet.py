@@ -26,3 +26,9 @@ from release_of_info.services import packet as services
 )
 def build_packet(packet_id: int) -> str:
     return services.packet_build(packet_id=packet_id)
+
+
+@app.task(name="release_of_info.tasks_packet.requeue_stale_packets", ignore_result=True)
+def requeue_stale_packets() -> int:
+    """Beat, every minute: packets whose build was lost are enqueued again."""
+    return len(services.packets_requeue_stale())

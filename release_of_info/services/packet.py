@@ -8,13 +8,17 @@ The life of a packet, keyed by its ``Packet`` row:
   person asking) and enqueues the task once the transaction commits;
 - ``packet_build`` (from the task) claims the row with one conditional UPDATE
   (queued, or building with an expired lease), so two deliveries of one message
-  cannot both build it; gathers the pages (PDFs as they are, text rendered with
+  cannot both build it; gathers the pages (PDFs as they are, text typeset with
   reportlab, images converted), leaves out what the authorization does not
   cover, truly redacts the marked areas (a page with a redaction is replaced by
-  a picture of itself with black boxes: its text is gone, not covered), stamps
+  a picture of itself with black boxes: its text is gone, not covered; text and
+  redacted pages made ahead while the specialist worked are used while they
+  still match, see ``services.pages``), stamps
   Bates numbers and the footer, puts the cover letter, the invoice page and,
   for Part 2 records, the 42 CFR 2.32 notice in front, and stores the file with
   its page count and SHA-256; then moves the request to quality check;
+- ``packets_requeue_stale`` (from beat, every minute) enqueues again a packet
+  whose message was lost or whose worker died, and fails one out of attempts;
 - ``packet_approve`` / ``packet_reject``: the quality check, by a second person.
 """
 
@@ -49,6 +53,8 @@ S = Packet.Status
 APPROVE_PERMISSION = "release_of_info.approve_roirequest"
 LEASE = dt.timedelta(minutes=15)
 MAX_ATTEMPTS = 3
+# A queued packet nobody claimed for this long has lost its message.
+QUEUED_GRACE = dt.timedelta(minutes=5)
 # Packets that a new build replaces (a released one never is).
 _REPLACEABLE = [S.QUEUED, S.BUILDING, S.READY, S.FAILED, S.REJECTED, S.APPROVED]
 
@@ -199,6 +205,45 @@ def packet_build(*, packet_id: int) -> str:
             )
             return S.FAILED
         return _finish(packet, data, facts)
+
+
+def packets_requeue_stale(*, now: dt.datetime | None = None) -> list[int]:
+    """Enqueue again the packets whose build was lost; fail those out of attempts.
+
+    Lost: queued and not claimed within ``QUEUED_GRACE`` (the message went
+    missing), or building with its lease passed (the worker died). A duplicate
+    message is harmless: the claim lets one build through. Returns the ids
+    enqueued again."""
+    now = now or timezone.now()
+    stale = Q(status=S.QUEUED, requested_at__lt=now - QUEUED_GRACE) & (
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    ) | Q(status=S.BUILDING, lease_until__lt=now)
+    requeued: list[int] = []
+    for pk, status, lease, attempts in Packet.objects.filter(stale).values_list(
+        "pk", "status", "lease_until", "attempts"
+    ):
+        unchanged = Packet.objects.filter(pk=pk, status=status, lease_until=lease)
+        if attempts >= MAX_ATTEMPTS:
+            message = (
+                f"The packet could not be built after {attempts} attempts (each one was "
+                "interrupted: the background worker stopped or ran out of time). Build it "
+                "again, or ask an administrator to check the workers."
+            )
+            if unchanged.update(status=S.FAILED, error=message, lease_until=None):
+                trail.record(
+                    trail.Action.CREATE,
+                    obj=Packet.objects.get(pk=pk),
+                    outcome=trail.Outcome.FAILURE,
+                    reason="packet build given up after repeated interruptions",
+                )
+            continue
+        # Queued again with a fresh grace period, and only if nobody claimed it meanwhile.
+        if unchanged.update(status=S.QUEUED, lease_until=now + QUEUED_GRACE):
+            transaction.on_commit(lambda pk=pk: _enqueue(pk))
+            requeued.append(pk)
+    if requeued:
+        logger.warning("packets enqueued again after a lost build: %s", requeued)
+    return requeued
 
 
 @transaction.atomic

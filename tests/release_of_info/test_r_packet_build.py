@@ -3,9 +3,12 @@ and checked by a second person."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import r_packet_support as s
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from him import roles
 from him.testing.factories import FacilityFactory, UserFactory
@@ -222,3 +225,51 @@ def test_a_second_delivery_of_the_task_builds_nothing_twice(
     packet = build(request, builder, django_capture_on_commit_callbacks)
     assert services.packet_build(packet_id=packet.pk) == "skipped"
     assert RequestDocument.objects.count() == 1
+
+
+def _lost(request, **fields) -> Packet:
+    packet = Packet.objects.create(request=request, bates_prefix="LOST", **fields)
+    Packet.objects.filter(pk=packet.pk).update(requested_at=timezone.now() - dt.timedelta(hours=1))
+    return packet
+
+
+def test_beat_builds_a_packet_whose_message_was_lost_or_whose_worker_died(
+    facility, django_capture_on_commit_callbacks
+):
+    request = s.roi(facility)
+    s.choose(request, s.pdf_document(request, [["recovered page"]]))
+    queued = _lost(request, status=Packet.Status.QUEUED)
+    fresh = Packet.objects.create(request=request, status=Packet.Status.QUEUED, bates_prefix="NEW")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.packets_requeue_stale() == [queued.pk]
+    queued.refresh_from_db()
+    fresh.refresh_from_db()
+    assert queued.status == Packet.Status.READY and "recovered page" in s.words(read(queued))
+    assert fresh.status == Packet.Status.QUEUED  # still within its grace period
+
+    other = s.roi(facility)
+    s.choose(other, s.pdf_document(other, [["second try"]]))
+    died = _lost(
+        other,
+        status=Packet.Status.BUILDING,
+        attempts=1,
+        lease_until=timezone.now() - dt.timedelta(minutes=1),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.packets_requeue_stale() == [died.pk]
+    died.refresh_from_db()
+    assert died.status == Packet.Status.READY and died.attempts == 2
+
+
+def test_beat_gives_up_on_a_packet_out_of_attempts_and_says_so(facility):
+    request = s.roi(facility)
+    packet = _lost(
+        request,
+        status=Packet.Status.BUILDING,
+        attempts=services.MAX_ATTEMPTS,
+        lease_until=timezone.now() - dt.timedelta(minutes=1),
+    )
+    assert services.packets_requeue_stale() == []
+    packet.refresh_from_db()
+    assert packet.status == Packet.Status.FAILED
+    assert "could not be built after 3 attempts" in packet.error
