@@ -17,3 +17,17 @@ def personas(db) -> Personas:
 def trail_watch(db) -> TrailWatch:
     """Trail rows written from now on."""
     return TrailWatch()
+
+
+@pytest.fixture
+def eager(settings):
+    """Celery tasks run in-process, errors raised. Celery read its configuration once
+    at start, so the app's own settings change too (and go back afterwards)."""
+    from him.celery import app
+
+    saved = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved

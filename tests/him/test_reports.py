@@ -50,17 +50,6 @@ def _fresh_context():
 
 
 @pytest.fixture
-def eager(settings):
-    """Tasks run in-process. Celery read its configuration once, so set it there too."""
-    saved = (celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates)
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = saved
-
-
-@pytest.fixture
 def facilities(db):
     main = Facility.objects.create(code="MAIN", name="Riverside General")
     north = Facility.objects.create(code="NORTH", name="Northgate Clinic")

@@ -16,7 +16,7 @@ from him.testing.personas import api_client
 from him.trail import Action, Outcome
 from release_of_info.models import Packet, Redaction, RequestDocument, ROIRequest
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_authorization_rules", "eager")]
 
 ROOT = "/api/v1/roi/"
 ITEMS = f"{ROOT}request-documents/"
@@ -24,28 +24,6 @@ REDACTIONS = f"{ROOT}redactions/"
 PACKETS = f"{ROOT}packets/"
 
 _keys = itertools.count(7_340_001)
-
-
-@pytest.fixture(autouse=True)
-def _no_authorization_rules(monkeypatch):
-    """This part's rules alone: the authorization checks have their own tests."""
-    from release_of_info import hooks as roi_hooks
-
-    for event in (roi_hooks.RELEASE_CHECKS, roi_hooks.DOCUMENT_COVERAGE):
-        monkeypatch.setitem(roi_hooks._handlers, event, [])
-
-
-@pytest.fixture(autouse=True)
-def eager(settings):
-    """The build task runs in-process (Celery read its configuration once: set it there)."""
-    from him.celery import app
-
-    saved = (app.conf.task_always_eager, app.conf.task_eager_propagates)
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
 
 
 # The generic permission and trail contract -------------------------------------------------

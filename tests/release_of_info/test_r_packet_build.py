@@ -17,29 +17,7 @@ from release_of_info import hooks
 from release_of_info.models import Packet, RequestDocument, ROIRequest
 from release_of_info.services import packet as services
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_authorization_rules(monkeypatch):
-    """This part's rules alone: the authorization checks have their own tests."""
-    from release_of_info import hooks as roi_hooks
-
-    for event in (roi_hooks.RELEASE_CHECKS, roi_hooks.DOCUMENT_COVERAGE):
-        monkeypatch.setitem(roi_hooks._handlers, event, [])
-
-
-@pytest.fixture(autouse=True)
-def eager(settings):
-    """The build task runs in-process (Celery read its configuration once: set it there)."""
-    from him.celery import app
-
-    saved = (app.conf.task_always_eager, app.conf.task_eager_propagates)
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_authorization_rules", "eager")]
 
 
 @pytest.fixture

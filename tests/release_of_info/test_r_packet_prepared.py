@@ -13,20 +13,11 @@ from release_of_info.models import PreparedPDF
 from release_of_info.services import pages, picker
 from release_of_info.services.packet import assemble
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_authorization_rules")]
 
 # s.pdf writes a line every 18 points from 72 points below the top of a letter page.
 TOP_LINE = (0.0, 0.0, 1.0, 0.1)
 THIRD_LINE = (0.0, 0.12, 1.0, 0.145)
-
-
-@pytest.fixture(autouse=True)
-def _no_authorization_rules(monkeypatch):
-    """This part's rules alone: the authorization checks have their own tests."""
-    from release_of_info import hooks as roi_hooks
-
-    for event in (roi_hooks.RELEASE_CHECKS, roi_hooks.DOCUMENT_COVERAGE):
-        monkeypatch.setitem(roi_hooks._handlers, event, [])
 
 
 @pytest.fixture

@@ -13,16 +13,7 @@ from him.testing.personas import web_client
 from release_of_info.models import Packet, Redaction, RequestDocument
 from release_of_info.services import packet as services
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_authorization_rules(monkeypatch):
-    """This part's rules alone: the authorization checks have their own tests."""
-    from release_of_info import hooks as roi_hooks
-
-    for event in (roi_hooks.RELEASE_CHECKS, roi_hooks.DOCUMENT_COVERAGE):
-        monkeypatch.setitem(roi_hooks._handlers, event, [])
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_authorization_rules")]
 
 
 @pytest.fixture
@@ -85,20 +76,13 @@ def test_preview_of_a_document_out_of_reach_is_404(facility, specialist, trail_w
 
 
 def test_build_check_and_download_from_the_screens(
-    facility, specialist, settings, trail_watch, django_capture_on_commit_callbacks
+    facility, specialist, eager, trail_watch, django_capture_on_commit_callbacks
 ):
-    from him.celery import app
-
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    app.conf.task_always_eager = True
-    try:
-        request = s.roi(facility)
-        s.choose(request, s.pdf_document(request, [["x"]]))
-        builder = web_client(specialist)
-        with django_capture_on_commit_callbacks(execute=True):
-            builder.post(reverse("release_of_info:packet-build", args=[request.public_id]))
-    finally:
-        app.conf.task_always_eager = False
+    request = s.roi(facility)
+    s.choose(request, s.pdf_document(request, [["x"]]))
+    builder = web_client(specialist)
+    with django_capture_on_commit_callbacks(execute=True):
+        builder.post(reverse("release_of_info:packet-build", args=[request.public_id]))
     packet = Packet.objects.get()
     assert packet.status == Packet.Status.READY, packet.error
     status = builder.get(reverse("release_of_info:packet-status", args=[packet.public_id])).json()

@@ -20,16 +20,7 @@ from release_of_info.models import AccountingRequest, Disclosure
 from release_of_info.services import disclosures as accounting
 from release_of_info.services import release as services
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_authorization_rules(monkeypatch):
-    """This part's rules alone: the authorization checks have their own tests."""
-    from release_of_info import hooks as roi_hooks
-
-    for event in (roi_hooks.RELEASE_CHECKS, roi_hooks.DOCUMENT_COVERAGE, roi_hooks.RELEASE_BASIS):
-        monkeypatch.setitem(roi_hooks._handlers, event, [])
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_release_rules")]
 
 
 TODAY = timezone.localdate
