@@ -476,9 +476,9 @@ def assemble(packet: Packet, *, progress=lambda p: None) -> tuple[bytes, BuildFa
     to_typeset = []
     for item in covered:
         if page_services.is_text(item.version):
-            kept = prepared.get((item.pk, PreparedPDF.Kind.TEXT, 0))
-            if kept is not None and kept.key == page_services.text_key(item, labels[item.pk]):
-                text[item.pk] = _open(bytes(kept.pdf), opened)
+            key, data = prepared.get((item.pk, PreparedPDF.Kind.TEXT, 0), ("", b""))
+            if key == page_services.text_key(item, labels[item.pk]):
+                text[item.pk] = _open(bytes(data), opened)
             else:
                 to_typeset.append(item)
     typeset: dict[int, tuple[int, int]] = {}
@@ -556,9 +556,9 @@ def _add_pages(out: pikepdf.Pdf, part: _Part, boxes: dict, prepared: dict, opene
             continue
         flush()
         key = page_services.redaction_key(item, page, marks)
-        kept = prepared.get((item.pk, PreparedPDF.Kind.REDACTED, page))
-        if kept is not None and kept.key == key:
-            data = bytes(kept.pdf)
+        kept_key, data = prepared.get((item.pk, PreparedPDF.Kind.REDACTED, page), ("", b""))
+        if kept_key == key:
+            data = bytes(data)
         else:
             data = page_services.redacted_page_pdf(source, base + page - 1, marks)
         out.pages.extend(_open(data, opened).pages)

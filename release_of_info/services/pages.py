@@ -207,11 +207,14 @@ def redaction_key(item: RequestDocument, page: int, boxes) -> str:
     )
 
 
-def prepared_for(items: list[RequestDocument]) -> dict[tuple[int, str, int], PreparedPDF]:
-    """The prepared pieces of these items, by (item id, kind, page): one query."""
+def prepared_for(items: list[RequestDocument]) -> dict[tuple[int, str, int], tuple[str, bytes]]:
+    """The prepared pieces of these items as (key, PDF) by (item id, kind, page): one query."""
     kept = PreparedPDF.objects.filter(item__in=[i.pk for i in items])
     return {
-        (p.item_id, p.kind, p.page): p for p in kept.only("item_id", "kind", "page", "key", "pdf")
+        (item_id, kind, page): (key, pdf)
+        for item_id, kind, page, key, pdf in kept.values_list(
+            "item_id", "kind", "page", "key", "pdf"
+        )
     }
 
 
