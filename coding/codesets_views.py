@@ -1,20 +1,20 @@
 """Pages of the codesets part: the loaded versions, and importing a file.
 
 Code sets are reference data, not PHI: no facility scope and no trail on read;
-each import writes its trail row (``codesets.run_import``).
+each import writes its trail row (``codesets.run_import``, from the background
+task: ``services.codeset_imports``).
 """
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views import generic
 
 from coding.codesets_forms import CodeSetImportForm
-from coding.models import CodeNote, CodeReference, CodeSet
-from coding.services import codesets
+from coding.models import CodeNote, CodeReference, CodeSet, CodeSetImport
+from coding.services import codeset_imports, codesets
 from him.views.base import PolicyMixin
 
 
@@ -29,6 +29,9 @@ class CodeSetListView(PolicyMixin, generic.ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["can_import"] = self.request.user.has_perm("coding.add_codeset")
+        if context["can_import"]:
+            recent = CodeSetImport.objects.select_related("requested_by")
+            context["imports"] = recent.order_by("-requested_at")[:10]
         return context
 
 
@@ -68,20 +71,38 @@ class CodeSetImportView(PolicyMixin, generic.FormView):
     def form_valid(self, form):
         data = form.cleaned_data
         upload = data["file"]
-        request = codesets.ImportRequest(
-            data=upload.read(),
-            filename=upload.name,
-            version=data["version"],
-            effective_from=data["effective_from"],
-            effective_to=data["effective_to"],
-        )
         try:
-            loaded = codesets.run_import(data["kind"], request, setting=data.get("setting") or "")
+            job = codeset_imports.import_request(
+                kind=data["kind"],
+                data=upload.read(),
+                filename=upload.name,
+                version=data["version"],
+                effective_from=data["effective_from"],
+                effective_to=data["effective_to"],
+                setting=data.get("setting") or "",
+                user=self.request.user,
+            )
         except codesets.CodeSetError as exc:
             form.add_error(None, str(exc))
             return self.form_invalid(form)
-        for cs in loaded:
-            messages.success(
-                self.request, f"{cs}: {cs.item_count} items loaded from {upload.name}."
-            )
-        return redirect(reverse("coding:codeset-list"))
+        return redirect(reverse("coding:codeset-import-status", args=[job.public_id]))
+
+
+class CodeSetImportStatusView(PolicyMixin, generic.DetailView):
+    """How an import went (refreshes itself while it runs). Those who may import see it."""
+
+    model = CodeSet
+    policy_action = "add"
+    template_name = "coding/codesets/import_status.html"
+    context_object_name = "job"
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            CodeSetImport.objects.select_related("requested_by"),
+            public_id=self.kwargs["public_id"],
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["kind_label"] = codesets.IMPORTERS.get(self.object.kind, self.object.kind)
+        return context

@@ -2,10 +2,16 @@
 
 
 def ready() -> None:
+    from coding import tasks_codesets  # noqa: F401  (registers the tasks with Celery)
     from coding.roles_codesets import PERMISSIONS
     from him import navigation, roles
+    from him.celery import app
 
     roles.register(PERMISSIONS)
+    app.conf.beat_schedule["coding-requeue-stale-imports"] = {
+        "task": "coding.tasks_codesets.requeue_stale_imports",
+        "schedule": 60.0,
+    }
     navigation.register(
         navigation.NavItem(
             "Code sets",

@@ -1,7 +1,8 @@
 """API of the codesets part: the loaded versions (read-only) and a file import.
 
 Code sets are reference data, not PHI: no facility scope and no trail on read.
-An import writes its trail row (``codesets.run_import``).
+An import is loaded in the background (``services.codeset_imports``) and writes
+its trail row there (``codesets.run_import``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from coding.codesets_forms import max_upload_bytes
-from coding.models import CodeSet, CodeSystem, MueLimit, NcciPair
-from coding.services import codesets
+from coding.models import CodeSet, CodeSetImport, CodeSystem, MueLimit, NcciPair
+from coding.services import codeset_imports, codesets
 from him import context
 
 urlpatterns: list = []
@@ -39,6 +40,37 @@ class CodeSetSerializer(serializers.ModelSerializer):
             "loaded_at",
         ]
         read_only_fields = fields
+
+
+class CodeSetImportJobSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    done = serializers.BooleanField(read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CodeSetImport
+        fields = [
+            "id",
+            "url",
+            "kind",
+            "setting",
+            "version",
+            "effective_from",
+            "effective_to",
+            "filename",
+            "sha256",
+            "size",
+            "status",
+            "done",
+            "error",
+            "loaded",
+            "requested_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, job) -> str:
+        return f"/api/v1/coding/code-sets/imports/{job.public_id}/"
 
 
 class CodeSetImportSerializer(serializers.Serializer):
@@ -96,7 +128,7 @@ class CodeSetViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = CodeSet.objects.all()
     serializer_class = CodeSetSerializer
     filter_backends: list = []
-    policy_actions = {"import_file": "add"}
+    policy_actions = {"import_file": "add", "import_status": "add"}
 
     def perform_authentication(self, request):
         super().perform_authentication(request)
@@ -127,8 +159,11 @@ class CodeSetViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary="Import a code-set file (HCPCS, CPT, modifiers, NCCI PTP, MUE)",
+        description="The file is stored and loaded in the background: the answer (202) is "
+        "the import, to follow at its `url` until `done`. A refused file has `status` "
+        "`failed` and the reason (the line named) in `error`; nothing of it is kept.",
         request={"multipart/form-data": CodeSetImportSerializer},
-        responses={201: CodeSetSerializer(many=True)},
+        responses={202: CodeSetImportJobSerializer},
     )
     @action(
         detail=False,
@@ -143,20 +178,35 @@ class CodeSetViewSet(viewsets.ReadOnlyModelViewSet):
         data = form.validated_data
         upload = data["file"]
         try:
-            loaded = codesets.run_import(
-                data["kind"],
-                codesets.ImportRequest(
-                    data=upload.read(),
-                    filename=upload.name,
-                    version=data["version"],
-                    effective_from=data["effective_from"],
-                    effective_to=data.get("effective_to"),
-                ),
+            job = codeset_imports.import_request(
+                kind=data["kind"],
+                data=upload.read(),
+                filename=upload.name,
+                version=data["version"],
+                effective_from=data["effective_from"],
+                effective_to=data.get("effective_to"),
                 setting=data.get("setting") or "",
+                user=request.user,
             )
         except codesets.CodeSetError as exc:
             raise exceptions.ValidationError({"file": [str(exc)]}) from exc
-        return Response(CodeSetSerializer(loaded, many=True).data, status=status.HTTP_201_CREATED)
+        return Response(CodeSetImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="One code-set import: its status, the versions it loaded or why it was refused",
+        responses={200: CodeSetImportJobSerializer},
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path=r"imports/(?P<public_id>[0-9a-fA-F-]{36})",
+        serializer_class=CodeSetImportJobSerializer,
+    )
+    def import_status(self, request, public_id=None):
+        job = CodeSetImport.objects.filter(public_id=public_id).first()
+        if job is None:
+            raise exceptions.NotFound("No such import.")
+        return Response(CodeSetImportJobSerializer(job).data)
 
 
 def register(router) -> None:

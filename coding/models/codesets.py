@@ -9,7 +9,9 @@ Code sets are reference data, not PHI: no facility scope, no trail on read.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
+from django.conf import settings
 from django.db import models
 
 
@@ -266,3 +268,51 @@ class MueLimit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.units}"
+
+
+class CodeSetImport(models.Model):
+    """One code-set file a person asked to load: loaded by a background task.
+
+    An NCCI quarter is hundreds of thousands of lines: too long for a web
+    request. The upload is stored, the task loads it (all of it or nothing) and
+    this row says how it went; the stored file is removed once it is done (its
+    name and SHA-256 stay here and on the version loaded)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to load"
+        RUNNING = "running", "Loading"
+        DONE = "done", "Loaded"
+        FAILED = "failed", "Refused"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=12)
+    setting = models.CharField(max_length=12, blank=True)
+    version = models.CharField(max_length=20)
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True)
+    file = models.FileField(upload_to="coding/imports/%Y/%m/", blank=True)
+    filename = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField(default=0)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True, help_text="Why the file was refused, for a person")
+    loaded = models.JSONField(default=list, blank=True, help_text="The versions it loaded")
+    # The lease a worker holds while loading (the pattern of him.ReportRun).
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    context = models.JSONField(default=dict, blank=True, help_text="Request context of the asker")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"Import of {self.filename} ({self.get_status_display()})"
+
+    @property
+    def done(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from coding.models import Code, CodeSet, CodeSystem, MueLimit, NcciPair
+from coding.models import Code, CodeSet, CodeSetImport, CodeSystem, MueLimit, NcciPair
 from coding.services import codesets
 from him import roles
 from him.models import AccessEvent
@@ -74,23 +74,27 @@ def test_coder_may_not_import(coder):
     assert AccessEvent.objects.filter(action="denied", object_type="coding.codeset").exists()
 
 
-def test_manager_imports_a_file(manager):
+def test_manager_imports_a_file(manager, eager, django_capture_on_commit_callbacks):
     client = web_client(manager)
     assert reverse(IMPORT) in client.get(reverse(LIST)).content.decode()
-    response = client.post(
-        reverse(IMPORT),
-        {
-            "kind": "ncci_ptp",
-            "file": upload("ccipra.txt", NCCI_PTP),
-            "version": "2026Q1",
-            "effective_from": "2026-01-01",
-            "effective_to": "2026-03-31",
-            "setting": "practitioner",
-        },
-        follow=True,
-    )
-    assert response.status_code == 200
-    assert "3 items loaded from ccipra.txt" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse(IMPORT),
+            {
+                "kind": "ncci_ptp",
+                "file": upload("ccipra.txt", NCCI_PTP),
+                "version": "2026Q1",
+                "effective_from": "2026-01-01",
+                "effective_to": "2026-03-31",
+                "setting": "practitioner",
+            },
+        )
+    job = CodeSetImport.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("coding:codeset-import-status", args=[job.public_id])
+    page = client.get(response["Location"]).content.decode()
+    assert "Loaded" in page and "3 items loaded from ccipra.txt" in page
+    assert 'http-equiv="refresh"' not in page  # done: the page stops refreshing
     cs = CodeSet.objects.get(system=CodeSystem.NCCI_PTP)
     assert (
         cs.effective_to == dt.date(2026, 3, 31)
@@ -100,23 +104,51 @@ def test_manager_imports_a_file(manager):
         action="create", object_type="coding.codeset", object_id=str(cs.pk)
     )
     assert event.username == manager.username and "ccipra.txt" in str(event.detail)
+    job.refresh_from_db()
+    assert job.status == CodeSetImport.Status.DONE and not job.file  # the upload is not kept
+    assert "ccipra.txt" in client.get(reverse(LIST)).content.decode()  # recent imports
 
 
-def test_bad_file_is_a_form_error_and_nothing_is_kept(manager):
+def test_a_waiting_import_page_refreshes_itself_and_a_coder_cannot_see_it(manager, coder):
     client = web_client(manager)
-    response = client.post(
+    client.post(  # no worker runs here: the import waits
         reverse(IMPORT),
         {
-            "kind": "mue",
-            "file": upload("mue.csv", MUE + "99902,two,1,x\n"),
-            "version": "2026Q1",
+            "kind": "cpt",
+            "file": upload("c.txt", CPT_TAB),
+            "version": "2026",
             "effective_from": "2026-01-01",
-            "setting": "practitioner",
         },
     )
-    assert response.status_code == 200
-    assert "MUE value for 99902 is not a whole number" in response.content.decode()
+    job = CodeSetImport.objects.get()
+    url = reverse("coding:codeset-import-status", args=[job.public_id])
+    page = client.get(url).content.decode()
+    assert "Waiting to load" in page and 'http-equiv="refresh"' in page
+    assert web_client(coder).get(url).status_code == 403
+    unknown = reverse("coding:codeset-import-status", args=["00000000-0000-0000-0000-000000000000"])
+    assert client.get(unknown).status_code == 404
+
+
+def test_bad_file_is_refused_with_the_line_and_nothing_is_kept(
+    manager, eager, django_capture_on_commit_callbacks
+):
+    client = web_client(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse(IMPORT),
+            {
+                "kind": "mue",
+                "file": upload("mue.csv", MUE + "99902,two,1,x\n"),
+                "version": "2026Q1",
+                "effective_from": "2026-01-01",
+                "setting": "practitioner",
+            },
+        )
+    body = client.get(response["Location"]).content.decode()
+    assert "Refused" in body and "nothing of it was kept" in body
+    assert "MUE value for 99902 is not a whole number" in body
     assert not MueLimit.objects.exists() and not CodeSet.objects.exists()
+    assert CodeSetImport.objects.get().status == CodeSetImport.Status.FAILED
 
 
 def test_form_asks_for_the_setting_and_sane_dates(manager):
@@ -152,7 +184,7 @@ def test_api_list_detail_and_filters(coder, loaded):
     assert client.get(f"{url}424242/").status_code == 404
 
 
-def test_api_import_needs_the_permission(coder, manager):
+def test_api_import_needs_the_permission(coder, manager, eager, django_capture_on_commit_callbacks):
     url = "/api/v1/coding/code-sets/import/"
     payload = {
         "kind": "cpt",
@@ -162,11 +194,25 @@ def test_api_import_needs_the_permission(coder, manager):
     }
     assert api_client(coder, token=True).post(url, payload, format="multipart").status_code == 403
     client = api_client(manager)
-    response = client.post(url, {**payload, "file": upload("c.txt", CPT_TAB)}, format="multipart")
-    assert response.status_code == 201, response.content
-    assert response.json()[0]["item_count"] == 3
-    bad = client.post(url, {**payload, "file": upload("c.txt", "9\tbad\n")}, format="multipart")
-    assert bad.status_code == 400 and "is not a CPT code" in bad.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url, {**payload, "file": upload("c.txt", CPT_TAB)}, format="multipart"
+        )
+    assert response.status_code == 202, response.content
+    job = client.get(response.json()["url"]).json()
+    assert job["done"] and job["status"] == "done" and job["loaded"][0]["items"] == 3
+    with django_capture_on_commit_callbacks(execute=True):
+        bad = client.post(
+            url,
+            {**payload, "file": upload("c.txt", "9\tbad\n"), "version": "2027"},
+            format="multipart",
+        )
+    assert bad.status_code == 202
+    refused = client.get(bad.json()["url"]).json()
+    assert refused["status"] == "failed" and "is not a CPT code" in refused["error"]
+    assert not CodeSet.objects.filter(version="2027").exists()
+    assert api_client(coder, token=True).get(bad.json()["url"]).status_code == 403
+    assert client.get(f"{url[:-7]}imports/{'0' * 8}-0000-0000-0000-{'0' * 12}/").status_code == 404
     missing = client.post(
         url,
         {
@@ -178,6 +224,53 @@ def test_api_import_needs_the_permission(coder, manager):
         format="multipart",
     )
     assert missing.status_code == 400 and "setting" in missing.content.decode()
+
+
+def test_a_lost_import_is_loaded_again_and_given_up_after_its_attempts(
+    manager, eager, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from coding.services import codeset_imports
+
+    def waiting(version):
+        job = codeset_imports.import_request(
+            kind="cpt",
+            data=CPT_TAB.encode(),
+            filename="c.txt",
+            version=version,
+            effective_from=dt.date(2026, 1, 1),
+            user=manager,
+        )
+        an_hour_ago = timezone.now() - dt.timedelta(hours=1)
+        CodeSetImport.objects.filter(pk=job.pk).update(requested_at=an_hour_ago)
+        return job
+
+    lost = waiting("2026")  # its message never reached a worker
+    fresh = codeset_imports.import_request(
+        kind="cpt",
+        data=CPT_TAB.encode(),
+        filename="c.txt",
+        version="2027",
+        effective_from=dt.date(2027, 1, 1),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert codeset_imports.imports_requeue_stale() == [lost.pk]
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert lost.status == CodeSetImport.Status.DONE and lost.loaded[0]["items"] == 3
+    assert fresh.status == CodeSetImport.Status.QUEUED  # within its grace period
+
+    worn = waiting("2028")
+    CodeSetImport.objects.filter(pk=worn.pk).update(
+        status=CodeSetImport.Status.RUNNING,
+        attempts=codeset_imports.MAX_ATTEMPTS,
+        lease_until=timezone.now() - dt.timedelta(minutes=1),
+    )
+    assert codeset_imports.imports_requeue_stale() == []
+    worn.refresh_from_db()
+    assert worn.status == CodeSetImport.Status.FAILED and "after 3 attempts" in worn.error
+    assert not worn.file and not CodeSet.objects.filter(version="2028").exists()
 
 
 def test_command_imports_files_and_refuses_bad_ones(tmp_path):
