@@ -124,7 +124,7 @@ class WorkspaceView(_Base):
     def get(self, request, public_id):
         coding = self.get_coding()
         data = ws.input_of(coding)
-        trail.record(trail.Action.READ, obj=coding, object_id=str(coding.public_id))
+        trail.record(trail.Action.READ, obj=coding)
         return self.show(coding, data, check=True, saved=True)
 
     def post(self, request, public_id):
@@ -162,9 +162,7 @@ class WorkspaceView(_Base):
             else:
                 messages.success(request, "Draft saved.")
                 return redirect("coding:workspace", public_id=coding.public_id)
-        trail.record(
-            trail.Action.READ, obj=coding, object_id=str(coding.public_id), detail={"op": op[:40]}
-        )
+        trail.record(trail.Action.READ, obj=coding, detail={"op": op[:40]})
         return self.show(coding, data, errors=errors, check=check, notice=notice)
 
     def show(self, coding, data, *, errors=None, check=False, saved=False, notice=""):
@@ -287,7 +285,7 @@ class ReopenView(_Base):
         coding = coding_by_public_id(request.user, public_id, "change")
         if not request.user.has_perm("coding.finalize_encountercoding"):
             raise PermissionDenied("Your role may not reopen final codes.")
-        trail.record(trail.Action.READ, obj=coding, object_id=str(coding.public_id))
+        trail.record(trail.Action.READ, obj=coding)
         return render(request, self.template_name, {"coding": coding, "reason": ""})
 
     def post(self, request, public_id):
@@ -312,9 +310,7 @@ class ReopenView(_Base):
 class HistoryView(_Base):
     def get(self, request, public_id):
         coding = coding_by_public_id(request.user, public_id)
-        trail.record(
-            trail.Action.READ, obj=coding, object_id=str(coding.public_id), detail={"op": "history"}
-        )
+        trail.record(trail.Action.READ, obj=coding, detail={"op": "history"})
         return render(
             request,
             "coding/workspace/history.html",

@@ -314,7 +314,7 @@ class EncounterCodesView(_Base):
     @extend_schema(responses=CodesSerializer, summary="An encounter's codes")
     def get(self, request, public_id):
         coding = self.coding(public_id)
-        trail.record(trail.Action.READ, obj=coding, object_id=str(coding.public_id))
+        trail.record(trail.Action.READ, obj=coding)
         return Response(codes_payload(coding))
 
     @extend_schema(
@@ -355,7 +355,6 @@ class ValidateView(_Base):
         trail.record(
             trail.Action.READ,
             obj=coding,
-            object_id=str(coding.public_id),
             detail={"op": "validate"},
         )
         errors = sum(1 for e in found if e.blocks)
@@ -393,7 +392,6 @@ class GroupView(_Base):
         trail.record(
             trail.Action.READ,
             obj=coding,
-            object_id=str(coding.public_id),
             detail={"op": "group", "drg": result["drg"]},
         )
         return Response(GroupResponseSerializer(result).data)

@@ -81,6 +81,11 @@ class EncounterCoding(PHIModel):
         return f"Coding of {self.encounter}"
 
     @property
+    def public_ref(self) -> str:
+        """How the trail names it: the id the API uses."""
+        return str(self.public_id)
+
+    @property
     def is_final(self) -> bool:
         return self.status == self.Status.FINAL
 

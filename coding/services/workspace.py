@@ -591,7 +591,6 @@ def encounter_coding_save(
             trail.record(
                 trail.Action.UPDATE,
                 obj=fresh,
-                object_id=str(fresh.public_id),
                 reason=reason,
                 detail={"op": "save", "lines_changed": changed},
                 user=user,
@@ -749,7 +748,6 @@ def encounter_coding_finalize(
         trail.record(
             trail.Action.UPDATE,
             obj=fresh,
-            object_id=str(fresh.public_id),
             reason="finalized",
             detail={"op": "finalize", "drg": fresh.final_drg},
             user=user,
@@ -779,7 +777,6 @@ def encounter_coding_reopen(*, coding: EncounterCoding, user, reason: str) -> En
         trail.record(
             trail.Action.UPDATE,
             obj=fresh,
-            object_id=str(fresh.public_id),
             reason=reason,
             detail={"op": "reopen"},
             user=user,

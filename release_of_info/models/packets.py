@@ -168,3 +168,8 @@ class Packet(PHIModel):
 
     def __str__(self) -> str:
         return f"Packet {self.pk} of {self.request}"
+
+    @property
+    def public_ref(self) -> str:
+        """How the trail names it: the id the screens and the API use."""
+        return str(self.public_id)

@@ -215,7 +215,7 @@ def test_a_role_that_may_not_check_packets_gets_403_and_a_denial_row(
     assert response.status_code == 403
     assert "may not check packets" in error_message(response)
     row = trail_watch.one(action=Action.DENIED, object_type="release_of_info.packet")
-    assert row.outcome == Outcome.DENIED and row.object_id == str(packet.pk)
+    assert row.outcome == Outcome.DENIED and row.object_id == str(packet.public_id)
     packet.refresh_from_db()
     assert packet.status == Packet.Status.READY
 
