@@ -183,6 +183,8 @@ def check_mce(claim: Claim, ctx: EditContext):
     except (OSError, RuntimeError, ValueError) as exc:  # the native editor refused the claim
         logger.warning("Medicare Code Editor could not edit the claim: %s", exc)
         return
+    if not edits:
+        return
     rule_suffix = f" ({mce_version(claim.code_date)}, data build {result.get('version', '')})"
     covered = _covered(claim, ctx)
     pdx = data["pdx"]["code"]
