@@ -11,8 +11,8 @@ from django.conf import settings
 from coding.claim import Claim
 from coding.edits import EditContext, register
 from coding.edits.catalog import make
-from coding.edits.lookup import children, clean, cm
-from coding.edits.validity import resolve_dx
+from coding.edits.facts import claim_facts
+from coding.edits.lookup import clean, cm
 
 logger = logging.getLogger(__name__)
 
@@ -60,11 +60,37 @@ def poa_exempt(code: str, chain=()) -> bool:
         flag = (row.flags or {}).get("poa_exempt")
         if flag is not None:
             return bool(flag)
+    return _listed(code)
+
+
+def _listed(code: str) -> bool:
+    """Is ``code`` exempt by the exempt list in use?"""
     try:
-        rules = _exempt_rules(_exempt_file())
+        answers = _answers(_exempt_file())
     except OSError:
         logger.warning("POA exempt list %s unreadable; using the packaged list", _exempt_file())
-        rules = _exempt_rules(str(POA_DATA))
+        answers = _answers(str(POA_DATA))
+    found = answers.get(code)
+    if found is None:
+        found = answers[code] = _longest_match(_exempt_rules(answers.path), code)
+    return found
+
+
+class _Answers(dict):
+    """The exempt list's answer per code, as asked (the list is read once per path)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+
+@functools.lru_cache(maxsize=4)
+def _answers(path: str) -> _Answers:
+    _exempt_rules(path)  # unreadable: OSError, and nothing is kept for the path
+    return _Answers(path)
+
+
+def _longest_match(rules: tuple[tuple[str, str, bool], ...], code: str) -> bool:
     best: tuple[int, bool] = (0, False)
     for first, last, exempt in rules:
         width = len(first)
@@ -78,13 +104,14 @@ def poa_exempt(code: str, chain=()) -> bool:
 def check_poa(claim: Claim, ctx: EditContext):
     if not claim.inpatient or not getattr(settings, "CODING_POA_REQUIRED", True):
         return
-    resolved = resolve_dx(ctx)
-    for i, d in enumerate(claim.diagnoses, start=1):
-        code = clean(d.code)
+    facts = claim_facts(ctx)
+    dx = facts.dx
+    for i, code, d in facts.lines:
         if not code:
             continue
-        r = resolved.get(code)
-        exempt = poa_exempt(code, r.chain if r else ())
+        f = dx.get(code)
+        flag = f.poa_flag if f is not None else None
+        exempt = _listed(code) if flag is None else flag
         poa = (d.poa or "").strip().upper()
         line = f"dx:{i}"
         if poa and poa not in POA_VALUES:
@@ -127,8 +154,7 @@ def check_poa(claim: Claim, ctx: EditContext):
 @register("cm_duplicates")
 def check_duplicates(claim: Claim, ctx: EditContext):
     first_at: dict[str, int] = {}
-    for i, d in enumerate(claim.diagnoses, start=1):
-        code = clean(d.code)
+    for i, code, _ in claim_facts(ctx).lines:
         if not code:
             continue
         if code in first_at:
@@ -146,53 +172,26 @@ def check_duplicates(claim: Claim, ctx: EditContext):
 # Unspecified --------------------------------------------------------------------------
 
 
-def _unspecified(title: str) -> bool:
-    return "unspecified" in title.lower()
-
-
 @register("cm_unspecified")
 def check_unspecified(claim: Claim, ctx: EditContext):
-    resolved = resolve_dx(ctx)
-    candidates = {}
-    for code, r in resolved.items():
-        # Compared with its siblings under a category or subcategory (a code whose parent
-        # is a block, like R69, has no more specific codes of its own).
-        if (
-            r.ok
-            and _unspecified(r.title)
-            and len(r.chain) > 1
-            and r.chain[1].kind
-            in (
-                "category",
-                "code",
-            )
-        ):
-            candidates[code] = r
-    if not candidates:
-        return
-    kids = children(ctx, {r.chain[1].pk for r in candidates.values()})
-    lines = {clean(d.code): i for i, d in reversed(list(enumerate(claim.diagnoses, start=1)))}
-    for code, r in sorted(candidates.items(), key=lambda kv: lines.get(kv[0], 99)):
-        if code not in lines:
+    """An unspecified code whose category or subcategory has more specific codes."""
+    facts = claim_facts(ctx)
+    dx = facts.dx
+    done: set[str] = set()
+    for i, code, _ in facts.lines:
+        f = dx.get(code)
+        if f is None or f.unspecified is None or code in done:
             continue
-        parent = r.chain[1]
-        specific = [
-            c
-            for c in kids.get(parent.pk, [])
-            if c["code"] != r.chain[0].code and not _unspecified(c["title"])
-        ]
-        direct = [c for c in specific if c["parent_id"] == parent.pk]
-        if not direct:
-            continue
-        offered = [c["code"] for c in specific if c["billable"]][:8]
-        i = lines[code]
+        done.add(code)
+        r, found = f.resolved, f.unspecified
+        direct = found.direct
         yield make(
             "CM-UNSPECIFIED",
-            f"{cm(code)} {r.title} (#{i}) is unspecified, but {cm(parent.code)} has more "
-            f"specific codes ({', '.join(cm(c['code']) for c in direct[:5])}"
+            f"{cm(code)} {r.title} (#{i}) is unspecified, but {cm(found.parent)} has more "
+            f"specific codes ({', '.join(cm(c) for c in direct[:5])}"
             f"{', ...' if len(direct) > 5 else ''}). Use one if the record documents it, or "
             "query the provider.",
             codes=[code],
             line=f"dx:{i}",
-            suggestions=offered,
+            suggestions=found.offered,
         )
