@@ -60,34 +60,35 @@ def poa_exempt(code: str, chain=()) -> bool:
         flag = (row.flags or {}).get("poa_exempt")
         if flag is not None:
             return bool(flag)
-    return _listed(code)
+    return _exempt_list().exempt(code)
 
 
-def _listed(code: str) -> bool:
-    """Is ``code`` exempt by the exempt list in use?"""
-    try:
-        answers = _answers(_exempt_file())
-    except OSError:
-        logger.warning("POA exempt list %s unreadable; using the packaged list", _exempt_file())
-        answers = _answers(str(POA_DATA))
-    found = answers.get(code)
-    if found is None:
-        found = answers[code] = _longest_match(_exempt_rules(answers.path), code)
-    return found
-
-
-class _Answers(dict):
-    """The exempt list's answer per code, as asked (the list is read once per path)."""
+class _ExemptList(dict):
+    """The exempt list of one file, its answer kept per code asked."""
 
     def __init__(self, path: str) -> None:
         super().__init__()
-        self.path = path
+        self.rules = _exempt_rules(path)
+
+    def exempt(self, code: str) -> bool:
+        found = self.get(code)
+        if found is None:
+            found = self[code] = _longest_match(self.rules, code)
+        return found
 
 
 @functools.lru_cache(maxsize=4)
-def _answers(path: str) -> _Answers:
-    _exempt_rules(path)  # unreadable: OSError, and nothing is kept for the path
-    return _Answers(path)
+def _exempt_list_of(path: str) -> _ExemptList:
+    return _ExemptList(path)  # unreadable: OSError, and nothing is kept for the path
+
+
+def _exempt_list() -> _ExemptList:
+    """The exempt list in use (``CODING_POA_EXEMPT_FILE``, else the packaged one)."""
+    try:
+        return _exempt_list_of(_exempt_file())
+    except OSError:
+        logger.warning("POA exempt list %s unreadable; using the packaged list", _exempt_file())
+        return _exempt_list_of(str(POA_DATA))
 
 
 def _longest_match(rules: tuple[tuple[str, str, bool], ...], code: str) -> bool:
@@ -106,12 +107,13 @@ def check_poa(claim: Claim, ctx: EditContext):
         return
     facts = claim_facts(ctx)
     dx = facts.dx
+    listed = _exempt_list()
     for i, code, d in facts.lines:
         if not code:
             continue
         f = dx.get(code)
         flag = f.poa_flag if f is not None else None
-        exempt = _listed(code) if flag is None else flag
+        exempt = listed.exempt(code) if flag is None else flag
         poa = (d.poa or "").strip().upper()
         line = f"dx:{i}"
         if poa and poa not in POA_VALUES:
@@ -183,14 +185,10 @@ def check_unspecified(claim: Claim, ctx: EditContext):
         if f is None or f.unspecified is None or code in done:
             continue
         done.add(code)
-        r, found = f.resolved, f.unspecified
-        direct = found.direct
+        found = f.unspecified
         yield make(
             "CM-UNSPECIFIED",
-            f"{cm(code)} {r.title} (#{i}) is unspecified, but {cm(found.parent)} has more "
-            f"specific codes ({', '.join(cm(c) for c in direct[:5])}"
-            f"{', ...' if len(direct) > 5 else ''}). Use one if the record documents it, or "
-            "query the provider.",
+            f"{found.head} (#{i}) {found.tail}",
             codes=[code],
             line=f"dx:{i}",
             suggestions=found.offered,

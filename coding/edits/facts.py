@@ -31,6 +31,7 @@ from coding.edits.lookup import (
     Store,
     children_of,
     clean,
+    cm,
     load,
     sets_in_force,
     store,
@@ -87,6 +88,10 @@ class NoteFacts:
     def matches(self, code: str) -> bool:
         return any(ref.matches(code) for ref in self.refs)
 
+    def names(self, code: str, facts: DxFacts) -> bool:
+        """``matches``, tried only when one of the note's keys is a prefix of the code."""
+        return (self.loose or not self.keys.isdisjoint(facts.prefixes)) and self.matches(code)
+
 
 @dataclass(frozen=True, slots=True)
 class NoteGroup:
@@ -99,11 +104,12 @@ class NoteGroup:
 
 @dataclass(frozen=True, slots=True)
 class Unspecified:
-    """An unspecified code's parent and the more specific codes under it."""
+    """An unspecified code with more specific codes beside it: the edit's text around
+    the line number (``head`` (#n) ``tail``) and the codes to suggest."""
 
-    parent: str
-    direct: tuple[str, ...]  # the parent's own children that are not unspecified
-    offered: tuple[str, ...]  # billable specific codes to suggest
+    head: str
+    tail: str
+    offered: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,18 +193,24 @@ def _unspecified_candidate(r: Resolved) -> bool:
     )
 
 
-def _unspecified(r: Resolved, kids: dict[int, list[dict]]) -> Unspecified | None:
+def _unspecified(code: str, r: Resolved, kids: dict[int, list[dict]]) -> Unspecified | None:
     parent = r.chain[1]
     specific = [
         c
         for c in kids.get(parent.pk, [])
         if c["code"] != r.chain[0].code and not unspecified(c["title"])
     ]
-    direct = tuple(c["code"] for c in specific if c["parent_id"] == parent.pk)
+    direct = [c["code"] for c in specific if c["parent_id"] == parent.pk]
     if not direct:
         return None
     offered = tuple(c["code"] for c in specific if c["billable"])[:UNSPECIFIED_OFFERED]
-    return Unspecified(parent.code, direct, offered)
+    return Unspecified(
+        f"{cm(code)} {r.title}",
+        f"is unspecified, but {cm(parent.code)} has more specific codes "
+        f"({', '.join(cm(c) for c in direct[:5])}{', ...' if len(direct) > 5 else ''}). "
+        "Use one if the record documents it, or query the provider.",
+        offered,
+    )
 
 
 def compile_codes(idx: CodeIndex, codes: set[str], shared: dict) -> dict[str, DxFacts]:
@@ -244,7 +256,7 @@ def compile_codes(idx: CodeIndex, codes: set[str], shared: dict) -> dict[str, Dx
             manifestation=manifestation_evidence(idx, chain),
             poa_flag=_poa_flag(chain),
             header_offered=header_offered,
-            unspecified=_unspecified(r, kids) if _unspecified_candidate(r) else None,
+            unspecified=_unspecified(code, r, kids) if _unspecified_candidate(r) else None,
         )
     return out
 

@@ -53,8 +53,9 @@ def clean(code: str) -> str:
     return (code or "").strip().upper().replace(".", "").replace(" ", "")
 
 
+@functools.lru_cache(maxsize=65536)
 def cm(code: str) -> str:
-    """ICD-10-CM code as a coder reads it (dotted)."""
+    """ICD-10-CM code as a coder reads it (dotted; cached: every edit message has some)."""
     return _dotted(code, CodeSystem.ICD10CM)
 
 
@@ -130,32 +131,45 @@ class CodeIndex:
         self.seventh.update(other.seventh)
 
 
-# The versions in force per date, this process's copy: (when read, versions by system).
+# The versions in force per date, this process's copy: (when read, versions by system,
+# their store key).
 SETS_TTL = 10.0
-_SETS: dict[dt.date, tuple[float, dict[str, CodeSet | None]]] = {}
+_SETS: dict[dt.date, tuple[float, dict[str, CodeSet | None], tuple | None]] = {}
 _SETS_SIZE = 4096
 
 
 def sets_in_force(ctx: EditContext) -> dict[str, CodeSet | None]:
-    return ctx.memo("edits:sets", lambda: in_force_on(ctx.claim.code_date))
+    return _in_force(ctx)[1]
+
+
+def _in_force(ctx: EditContext) -> tuple[float, dict[str, CodeSet | None], tuple | None]:
+    found = ctx.cache.get("edits:sets")
+    if found is None:
+        found = ctx.cache["edits:sets"] = _in_force_on(ctx.claim.code_date)
+    return found
 
 
 def in_force_on(on: dt.date) -> dict[str, CodeSet | None]:
     """The version of each code system in force on ``on`` (None: no version), kept a while."""
+    return _in_force_on(on)[1]
+
+
+def _in_force_on(on: dt.date) -> tuple[float, dict[str, CodeSet | None], tuple | None]:
     now = time.monotonic()
     hit = _SETS.get(on)
     if hit is not None and now - hit[0] < SETS_TTL:
-        return hit[1]
+        return hit
     found: dict[str, CodeSet | None] = dict.fromkeys(CodeSystem.values)
     rows = CodeSet.objects.in_force(None, on).order_by("system", "-effective_from")
     for cs in rows:
         if found.get(cs.system) is None:
             found[cs.system] = cs
+    entry = (now, found, _store_key(found))
     with _cache_lock:
         if len(_SETS) >= _SETS_SIZE:
             _SETS.clear()
-        _SETS[on] = (now, found)
-    return found
+        _SETS[on] = entry
+    return entry
 
 
 @dataclass
@@ -176,7 +190,8 @@ class Store:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-# The kept stores, by the versions in force they hold (a reload gives a new key).
+# The kept stores, by the versions in force they hold (a reload gives a new key); the
+# oldest goes first.
 _STORES: OrderedDict = OrderedDict()
 _STORES_SIZE = 8
 _STORE_CODES = 50_000  # codes kept per store before it starts over
@@ -197,15 +212,13 @@ def _store_key(sets: dict[str, CodeSet | None]):
 
 def store(ctx: EditContext) -> Store:
     """The store for the claim's versions in force: the process's, or a fresh one."""
-    sets = sets_in_force(ctx)
-    key = _store_key(sets)
+    _, sets, key = _in_force(ctx)
     if key is None:
         return Store(idx=CodeIndex(sets=sets))
+    found = _STORES.get(key)
+    if found is not None and len(found.known) < _STORE_CODES:
+        return found
     with _cache_lock:
-        found = _STORES.get(key)
-        if found is not None and len(found.known) < _STORE_CODES:
-            _STORES.move_to_end(key)
-            return found
         found = Store(idx=CodeIndex(sets=sets))
         _STORES[key] = found
         while len(_STORES) > _STORES_SIZE:

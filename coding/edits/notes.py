@@ -27,10 +27,10 @@ def check_excludes1(claim: Claim, ctx: EditContext):
     seen: set[frozenset[str]] = set()
     for i, a, fa in suspects:
         for note in fa.excludes1.notes:
-            for j, b, _fb in assigned:
+            for j, b, fb in assigned:
                 if b == a or frozenset((a, b)) in seen:
                     continue
-                if note.matches(b):
+                if note.names(b, fb):
                     seen.add(frozenset((a, b)))
                     first, second = sorted(((i, a), (j, b)))
                     holder = note.holder
@@ -56,7 +56,7 @@ def check_manifestation(claim: Claim, ctx: EditContext):
         if f.code_first.notes and facts.may_name_other(f.code_first, code):
             for note in f.code_first.notes:
                 for other, j in facts.positions.items():
-                    if other != code and note.matches(other):
+                    if other != code and note.names(other, facts.dx[other]):
                         etiologies.append((j, other, note.note.text))
         evidence = f.manifestation if i == 1 else ""
         # A code with only a 'code first underlying' note (no 'in diseases classified
@@ -93,17 +93,16 @@ def check_manifestation(claim: Claim, ctx: EditContext):
 @register("cm_use_additional")
 def check_use_additional(claim: Claim, ctx: EditContext):
     facts = claim_facts(ctx)
-    codes = None
+    assigned = facts.assigned
     seen_notes: set[int] = set()
-    for i, code, f in facts.assigned:
+    for i, code, f in assigned:
         for note in f.use_additional:
             if note.note.pk in seen_notes:
                 continue
-            if facts.may_name_other(note, code):
-                if codes is None:
-                    codes = [c for _, c, _ in facts.assigned]
-                if any(note.matches(other) for other in codes if other != code):
-                    continue
+            if facts.may_name_other(note, code) and any(
+                note.names(other, fo) for _, other, fo in assigned if other != code
+            ):
+                continue
             seen_notes.add(note.note.pk)
             yield make(
                 "CM-USE-ADDITIONAL",
