@@ -17,6 +17,7 @@ from coding.edits.lookup import clean, cm
 logger = logging.getLogger(__name__)
 
 POA_VALUES = {"Y", "N", "U", "W", "1"}
+REPORTED = {"Y", "N", "U", "W"}  # the indicators of a code that is not exempt
 POA_DATA = Path(__file__).with_name("data") / "poa_exempt.txt"
 
 
@@ -115,6 +116,8 @@ def check_poa(claim: Claim, ctx: EditContext):
         flag = f.poa_flag if f is not None else None
         exempt = listed.exempt(code) if flag is None else flag
         poa = (d.poa or "").strip().upper()
+        if poa in REPORTED and not exempt:
+            continue  # the usual line: an indicator on a code that needs one
         line = f"dx:{i}"
         if poa and poa not in POA_VALUES:
             yield make(
@@ -125,7 +128,7 @@ def check_poa(claim: Claim, ctx: EditContext):
                 codes=[code],
                 line=line,
             )
-        elif exempt and poa in {"Y", "N", "U", "W"}:
+        elif exempt and poa in REPORTED:
             yield make(
                 "POA-EXEMPT-CODE",
                 f"{cm(code)} (#{i}) is exempt from POA reporting: CMS expects 1 or blank, "

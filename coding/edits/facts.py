@@ -288,6 +288,18 @@ class ClaimFacts:
             return True
         return any(b != code and b.startswith(k) for k in hits for _, b, _ in self.assigned)
 
+    def names_other(self, note: NoteFacts, code: str) -> bool:
+        """Does ``note`` name an assigned code other than ``code``?"""
+        if note.loose:
+            return any(b != code and note.matches(b) for _, b, _ in self.assigned)
+        if note.keys.isdisjoint(self.prefix_keys):
+            return False
+        hits = note.keys & self.prefix_keys
+        for _, b, fb in self.assigned:
+            if b != code and not hits.isdisjoint(fb.prefixes) and note.matches(b):
+                return True
+        return False
+
     @property
     def positions(self) -> dict[str, int]:
         """Each assigned code's first line, in the order the code-first edit reads them."""

@@ -59,6 +59,8 @@ def check_manifestation(claim: Claim, ctx: EditContext):
                     if other != code and note.names(other, facts.dx[other]):
                         etiologies.append((j, other, note.note.text))
         evidence = f.manifestation if i == 1 else ""
+        if not etiologies and evidence not in ("flag", "title"):
+            continue
         # A code with only a 'code first underlying' note (no 'in diseases classified
         # elsewhere' title) may be principal when the cause is unknown (guideline
         # I.A.13): it is an error here only when the cause is coded too. The MCE's
@@ -99,9 +101,7 @@ def check_use_additional(claim: Claim, ctx: EditContext):
         for note in f.use_additional:
             if note.note.pk in seen_notes:
                 continue
-            if facts.may_name_other(note, code) and any(
-                note.names(other, fo) for _, other, fo in assigned if other != code
-            ):
+            if facts.names_other(note, code):
                 continue
             seen_notes.add(note.note.pk)
             yield make(
