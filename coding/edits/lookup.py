@@ -193,8 +193,10 @@ class Store:
 # The kept stores, by the versions in force they hold (a reload gives a new key); the
 # oldest goes first.
 _STORES: OrderedDict = OrderedDict()
-_STORES_SIZE = 8
-_STORE_CODES = 50_000  # codes kept per store before it starts over
+_STORES_SIZE = 4
+# Codes kept per store before it starts over: ~20 KB each with their rows and ancestors,
+# about what the per-claim cache this replaced could hold (512 claims).
+_STORE_CODES = 5_000
 _cache_lock = threading.Lock()
 
 
