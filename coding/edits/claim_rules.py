@@ -11,12 +11,13 @@ from django.conf import settings
 from coding.claim import Claim
 from coding.edits import EditContext, register
 from coding.edits.catalog import make
-from coding.edits.lookup import children, clean, cm
-from coding.edits.validity import resolve_dx
+from coding.edits.facts import claim_facts
+from coding.edits.lookup import clean, cm
 
 logger = logging.getLogger(__name__)
 
 POA_VALUES = {"Y", "N", "U", "W", "1"}
+REPORTED = {"Y", "N", "U", "W"}  # the indicators of a code that is not exempt
 POA_DATA = Path(__file__).with_name("data") / "poa_exempt.txt"
 
 
@@ -60,11 +61,38 @@ def poa_exempt(code: str, chain=()) -> bool:
         flag = (row.flags or {}).get("poa_exempt")
         if flag is not None:
             return bool(flag)
+    return _exempt_list().exempt(code)
+
+
+class _ExemptList(dict):
+    """The exempt list of one file, its answer kept per code asked."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.rules = _exempt_rules(path)
+
+    def exempt(self, code: str) -> bool:
+        found = self.get(code)
+        if found is None:
+            found = self[code] = _longest_match(self.rules, code)
+        return found
+
+
+@functools.lru_cache(maxsize=4)
+def _exempt_list_of(path: str) -> _ExemptList:
+    return _ExemptList(path)  # unreadable: OSError, and nothing is kept for the path
+
+
+def _exempt_list() -> _ExemptList:
+    """The exempt list in use (``CODING_POA_EXEMPT_FILE``, else the packaged one)."""
     try:
-        rules = _exempt_rules(_exempt_file())
+        return _exempt_list_of(_exempt_file())
     except OSError:
         logger.warning("POA exempt list %s unreadable; using the packaged list", _exempt_file())
-        rules = _exempt_rules(str(POA_DATA))
+        return _exempt_list_of(str(POA_DATA))
+
+
+def _longest_match(rules: tuple[tuple[str, str, bool], ...], code: str) -> bool:
     best: tuple[int, bool] = (0, False)
     for first, last, exempt in rules:
         width = len(first)
@@ -78,14 +106,18 @@ def poa_exempt(code: str, chain=()) -> bool:
 def check_poa(claim: Claim, ctx: EditContext):
     if not claim.inpatient or not getattr(settings, "CODING_POA_REQUIRED", True):
         return
-    resolved = resolve_dx(ctx)
-    for i, d in enumerate(claim.diagnoses, start=1):
-        code = clean(d.code)
+    facts = claim_facts(ctx)
+    dx = facts.dx
+    listed = _exempt_list()
+    for i, code, d in facts.lines:
         if not code:
             continue
-        r = resolved.get(code)
-        exempt = poa_exempt(code, r.chain if r else ())
+        f = dx.get(code)
+        flag = f.poa_flag if f is not None else None
+        exempt = listed.exempt(code) if flag is None else flag
         poa = (d.poa or "").strip().upper()
+        if poa in REPORTED and not exempt:
+            continue  # the usual line: an indicator on a code that needs one
         line = f"dx:{i}"
         if poa and poa not in POA_VALUES:
             yield make(
@@ -96,7 +128,7 @@ def check_poa(claim: Claim, ctx: EditContext):
                 codes=[code],
                 line=line,
             )
-        elif exempt and poa in {"Y", "N", "U", "W"}:
+        elif exempt and poa in REPORTED:
             yield make(
                 "POA-EXEMPT-CODE",
                 f"{cm(code)} (#{i}) is exempt from POA reporting: CMS expects 1 or blank, "
@@ -127,8 +159,7 @@ def check_poa(claim: Claim, ctx: EditContext):
 @register("cm_duplicates")
 def check_duplicates(claim: Claim, ctx: EditContext):
     first_at: dict[str, int] = {}
-    for i, d in enumerate(claim.diagnoses, start=1):
-        code = clean(d.code)
+    for i, code, _ in claim_facts(ctx).lines:
         if not code:
             continue
         if code in first_at:
@@ -146,53 +177,22 @@ def check_duplicates(claim: Claim, ctx: EditContext):
 # Unspecified --------------------------------------------------------------------------
 
 
-def _unspecified(title: str) -> bool:
-    return "unspecified" in title.lower()
-
-
 @register("cm_unspecified")
 def check_unspecified(claim: Claim, ctx: EditContext):
-    resolved = resolve_dx(ctx)
-    candidates = {}
-    for code, r in resolved.items():
-        # Compared with its siblings under a category or subcategory (a code whose parent
-        # is a block, like R69, has no more specific codes of its own).
-        if (
-            r.ok
-            and _unspecified(r.title)
-            and len(r.chain) > 1
-            and r.chain[1].kind
-            in (
-                "category",
-                "code",
-            )
-        ):
-            candidates[code] = r
-    if not candidates:
-        return
-    kids = children(ctx, {r.chain[1].pk for r in candidates.values()})
-    lines = {clean(d.code): i for i, d in reversed(list(enumerate(claim.diagnoses, start=1)))}
-    for code, r in sorted(candidates.items(), key=lambda kv: lines.get(kv[0], 99)):
-        if code not in lines:
+    """An unspecified code whose category or subcategory has more specific codes."""
+    facts = claim_facts(ctx)
+    dx = facts.dx
+    done: set[str] = set()
+    for i, code, _ in facts.lines:
+        f = dx.get(code)
+        if f is None or f.unspecified is None or code in done:
             continue
-        parent = r.chain[1]
-        specific = [
-            c
-            for c in kids.get(parent.pk, [])
-            if c["code"] != r.chain[0].code and not _unspecified(c["title"])
-        ]
-        direct = [c for c in specific if c["parent_id"] == parent.pk]
-        if not direct:
-            continue
-        offered = [c["code"] for c in specific if c["billable"]][:8]
-        i = lines[code]
+        done.add(code)
+        found = f.unspecified
         yield make(
             "CM-UNSPECIFIED",
-            f"{cm(code)} {r.title} (#{i}) is unspecified, but {cm(parent.code)} has more "
-            f"specific codes ({', '.join(cm(c['code']) for c in direct[:5])}"
-            f"{', ...' if len(direct) > 5 else ''}). Use one if the record documents it, or "
-            "query the provider.",
+            f"{found.head} (#{i}) {found.tail}",
             codes=[code],
             line=f"dx:{i}",
-            suggestions=offered,
+            suggestions=found.offered,
         )

@@ -1,12 +1,19 @@
-"""The claim's codes, their ancestors and their notes, loaded once per run.
+"""The claim's codes, their ancestors and their notes, loaded once per code-set version.
 
-Every check reads the same ``CodeIndex`` (memoized on the run's context), so a
-claim of 25 diagnoses costs a handful of queries whatever the checks do:
-the code sets in force (1), the diagnosis codes with every prefix and
-placeholder variant and their block and chapter (1, plus one per missing
-ancestor level), the exact codes in the other code systems (1), notes (1),
-their code references (1), 7th characters (1), and, only when an edit needs
-them, children (1) and other versions (1).
+Code-set facts are reference data: a loaded version changes only by a reload,
+which fires CODESET_LOADED (``forget``) and gives it a new ``loaded_at``. So
+what the edits read is kept for the process, per set of versions in force
+(a ``Store``): the codes of a claim not seen before cost a handful of queries
+(``load``): the diagnosis codes with every prefix and placeholder variant and
+their block and chapter (1, plus one per missing ancestor level), the exact
+codes in the other code systems (1), notes (1), their code references (1), 7th
+characters (1) and, when a code needs them, children (1). A claim whose codes
+were all seen costs none. Sets made without a loader (``loaded_at`` empty) are
+never kept: their facts are read again on every run.
+
+Which versions are in force on a date is kept too (``sets_in_force``): this
+process forgets it when a code set is loaded or a ``CodeSet`` row saved or
+deleted here; a load by another process is seen after ``SETS_TTL`` seconds.
 
 ``Code.flags`` keys the edits read (set by a loader; all optional):
 ``manifestation`` (bool: the code, or every code under it, is a manifestation
@@ -16,15 +23,17 @@ exempt list for the code and the codes under it).
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import itertools
 import re
 import threading
+import time
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 
-from coding.claim import Claim
 from coding.edits import EditContext
 from coding.models import Code, CodeNote, CodeReference, CodeSet, CodeSystem, SeventhCharacter
 from coding.models import dotted as _dotted
@@ -38,12 +47,15 @@ NOTE_KINDS = (CodeNote.Kind.EXCLUDES1, CodeNote.Kind.CODE_FIRST, CodeNote.Kind.U
 SERVICE_SYSTEMS = (CodeSystem.CPT, CodeSystem.HCPCS)
 
 
+@functools.lru_cache(maxsize=65536)
 def clean(code: str) -> str:
+    """The code as stored: upper case, no dot, no spaces (cached: checks clean every line)."""
     return (code or "").strip().upper().replace(".", "").replace(" ", "")
 
 
+@functools.lru_cache(maxsize=65536)
 def cm(code: str) -> str:
-    """ICD-10-CM code as a coder reads it (dotted)."""
+    """ICD-10-CM code as a coder reads it (dotted; cached: every edit message has some)."""
     return _dotted(code, CodeSystem.ICD10CM)
 
 
@@ -51,7 +63,8 @@ def pad_placeholder(code: str) -> str:
     return code + "X" * (6 - len(code)) if len(code) < 6 else code
 
 
-def placeholder_variants(code: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def placeholder_variants(code: str) -> frozenset[str]:
     """6-character bases with placeholder X inserted after the category.
 
     "T3601A" -> {"T36X01", "T360X1", "T3601X"} (+7th "A"), "W010" -> {"W010XX"}.
@@ -67,7 +80,7 @@ def placeholder_variants(code: str) -> set[str]:
             chars = iter(tail)
             built = [base[:3]] + ["X" if i in spots else next(chars) for i in range(3, 6)]
             out.add("".join(built))
-    return out
+    return frozenset(out)
 
 
 @dataclass
@@ -107,82 +120,118 @@ class CodeIndex:
     def refs_of(self, note: CodeNote) -> list[CodeReference]:
         return self.refs.get(note.pk, [])
 
+    def merge(self, other: CodeIndex) -> None:
+        """Add what ``other`` loaded (same versions) to this index."""
+        self.cm.update(other.cm)
+        self.by_id.update(other.by_id)
+        for system, rows in other.other.items():
+            self.other.setdefault(system, {}).update(rows)
+        self.notes.update(other.notes)
+        self.refs.update(other.refs)
+        self.seventh.update(other.seventh)
+
+
+# The versions in force per date, this process's copy: (when read, versions by system,
+# their store key).
+SETS_TTL = 10.0
+_SETS: dict[dt.date, tuple[float, dict[str, CodeSet | None], tuple | None]] = {}
+_SETS_SIZE = 4096
+
 
 def sets_in_force(ctx: EditContext) -> dict[str, CodeSet | None]:
-    def compute():
-        on = ctx.claim.code_date
-        found: dict[str, CodeSet | None] = dict.fromkeys(CodeSystem.values)
-        rows = CodeSet.objects.in_force(None, on).order_by("system", "-effective_from")
-        for cs in rows:
-            if found.get(cs.system) is None:
-                found[cs.system] = cs
-        return found
-
-    return ctx.memo("edits:sets", compute)
+    return _in_force(ctx)[1]
 
 
-def claim_codes(claim: Claim) -> dict[str, set[str]]:
-    dx = {clean(d.code) for d in claim.diagnoses}
-    dx |= {clean(c) for c in (claim.admitting_dx, claim.reason_for_visit) if c}
-    return {
-        "dx": {c for c in dx if c},
-        "px": {clean(p.code) for p in claim.procedures if clean(p.code)},
-        "svc": {clean(s.code) for s in claim.services if clean(s.code)},
-    }
+def _in_force(ctx: EditContext) -> tuple[float, dict[str, CodeSet | None], tuple | None]:
+    found = ctx.cache.get("edits:sets")
+    if found is None:
+        found = ctx.cache["edits:sets"] = _in_force_on(ctx.claim.code_date)
+    return found
 
 
-# Code-set facts are reference data: a loaded version changes only by a reload, which
-# fires CODESET_LOADED (``forget``) and gives it a new ``loaded_at``. So the index of
-# one set of codes is kept between validations (the workspace validates on every
-# change). Sets made without a loader (``loaded_at`` empty) are never kept.
-_CACHE: OrderedDict = OrderedDict()
-_CACHE_SIZE = 512
+def in_force_on(on: dt.date) -> dict[str, CodeSet | None]:
+    """The version of each code system in force on ``on`` (None: no version), kept a while."""
+    return _in_force_on(on)[1]
+
+
+def _in_force_on(on: dt.date) -> tuple[float, dict[str, CodeSet | None], tuple | None]:
+    now = time.monotonic()
+    hit = _SETS.get(on)
+    if hit is not None and now - hit[0] < SETS_TTL:
+        return hit
+    found: dict[str, CodeSet | None] = dict.fromkeys(CodeSystem.values)
+    rows = CodeSet.objects.in_force(None, on).order_by("system", "-effective_from")
+    for cs in rows:
+        if found.get(cs.system) is None:
+            found[cs.system] = cs
+    entry = (now, found, _store_key(found))
+    with _cache_lock:
+        if len(_SETS) >= _SETS_SIZE:
+            _SETS.clear()
+        _SETS[on] = entry
+    return entry
+
+
+@dataclass
+class Store:
+    """What is known of the codes seen so far under one set of versions in force.
+
+    ``idx`` holds every row loaded (exact codes are looked up in it); ``known``
+    the codes whose rows were looked up; ``compiled`` what ``coding.edits.facts``
+    made of each diagnosis code in ``known_dx`` (``shared``: pieces several codes
+    share). Readers take no lock: what is added is complete before it is listed.
+    """
+
+    idx: CodeIndex
+    known: set[str] = field(default_factory=set)
+    known_dx: set[str] = field(default_factory=set)
+    compiled: dict[str, object] = field(default_factory=dict)
+    shared: dict = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+# The kept stores, by the versions in force they hold (a reload gives a new key); the
+# oldest goes first.
+_STORES: OrderedDict = OrderedDict()
+_STORES_SIZE = 4
+# Codes kept per store before it starts over: ~20 KB each with their rows and ancestors,
+# about what the per-claim cache this replaced could hold (512 claims).
+_STORE_CODES = 5_000
 _cache_lock = threading.Lock()
 
 
 def forget(**kwargs) -> None:
     with _cache_lock:
-        _CACHE.clear()
+        _STORES.clear()
+        _SETS.clear()
 
 
-def _cache_key(ctx: EditContext):
-    sets = sets_in_force(ctx)
+def _store_key(sets: dict[str, CodeSet | None]):
     if any(cs is not None and cs.loaded_at is None for cs in sets.values()):
         return None
-    groups = claim_codes(ctx.claim)
-    return (
-        tuple(sorted((s, cs.pk, cs.loaded_at) for s, cs in sets.items() if cs is not None)),
-        frozenset(groups["dx"]),
-        frozenset(groups["px"]),
-        frozenset(groups["svc"]),
-    )
+    return tuple(sorted((s, cs.pk, cs.loaded_at) for s, cs in sets.items() if cs is not None))
 
 
-def _cached_load(ctx: EditContext) -> CodeIndex:
-    key = _cache_key(ctx)
-    if key is not None:
-        with _cache_lock:
-            found = _CACHE.get(key)
-            if found is not None:
-                _CACHE.move_to_end(key)
-                return found
-    idx = _load(ctx)
-    if key is not None:
-        with _cache_lock:
-            _CACHE[key] = idx
-            while len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
-    return idx
+def store(ctx: EditContext) -> Store:
+    """The store for the claim's versions in force: the process's, or a fresh one."""
+    _, sets, key = _in_force(ctx)
+    if key is None:
+        return Store(idx=CodeIndex(sets=sets))
+    found = _STORES.get(key)
+    if found is not None and len(found.known) < _STORE_CODES:
+        return found
+    with _cache_lock:
+        found = Store(idx=CodeIndex(sets=sets))
+        _STORES[key] = found
+        while len(_STORES) > _STORES_SIZE:
+            _STORES.popitem(last=False)
+        return found
 
 
-def index(ctx: EditContext) -> CodeIndex:
-    return ctx.memo("edits:index", lambda: _cached_load(ctx))
-
-
-def _load(ctx: EditContext) -> CodeIndex:
-    sets = sets_in_force(ctx)
+def load(sets: dict[str, CodeSet | None], groups: dict[str, set[str]]) -> CodeIndex:
+    """A ``CodeIndex`` of the given codes under ``sets``: ``groups`` holds the clean
+    diagnosis ("dx"), procedure ("px") and service ("svc") codes."""
     idx = CodeIndex(sets=sets)
-    groups = claim_codes(ctx.claim)
     everything = groups["dx"] | groups["px"] | groups["svc"]
 
     cm_set = sets[CodeSystem.ICD10CM]
@@ -191,7 +240,8 @@ def _load(ctx: EditContext) -> CodeIndex:
         for code in groups["dx"]:
             wanted.update(code[:n] for n in range(3, len(code)))
             for variant in placeholder_variants(code):
-                wanted.add(variant)
+                # With its prefixes, so a code's chain never depends on what else was loaded.
+                wanted.update(variant[:n] for n in range(3, 7))
                 wanted.update(variant + c for c in code[-1:])
         rows = (
             Code.objects.filter(code_set=cm_set, code__in=sorted(wanted))
@@ -236,27 +286,22 @@ def _load(ctx: EditContext) -> CodeIndex:
     return idx
 
 
-def children(ctx: EditContext, parent_ids) -> dict[int, list[dict]]:
+def children_of(parent_ids) -> dict[int, list[dict]]:
     """Children and grandchildren of the given codes, by the given code's id (one query)."""
     parent_ids = set(parent_ids)
-    key = ("edits:children", frozenset(parent_ids))
-
-    def compute():
-        out: dict[int, list[dict]] = defaultdict(list)
-        if not parent_ids:
-            return out
-        rows = (
-            Code.objects.filter(Q(parent_id__in=parent_ids) | Q(parent__parent_id__in=parent_ids))
-            .order_by("position")
-            .values("code", "title", "billable", "parent_id", "parent__parent_id")
-        )
-        for r in rows:
-            for pid in (r["parent_id"], r["parent__parent_id"]):
-                if pid in parent_ids:
-                    out[pid].append(r)
+    out: dict[int, list[dict]] = defaultdict(list)
+    if not parent_ids:
         return out
-
-    return ctx.memo(key, compute)
+    rows = (
+        Code.objects.filter(Q(parent_id__in=parent_ids) | Q(parent__parent_id__in=parent_ids))
+        .order_by("position")
+        .values("code", "title", "billable", "parent_id", "parent__parent_id")
+    )
+    for r in rows:
+        for pid in (r["parent_id"], r["parent__parent_id"]):
+            if pid in parent_ids:
+                out[pid].append(r)
+    return out
 
 
 def other_versions(ctx: EditContext, system: str, codes) -> dict[str, list[CodeSet]]:

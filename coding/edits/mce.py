@@ -14,6 +14,7 @@ principal, duplicate of the principal) is not repeated.
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import re
 import threading
@@ -78,26 +79,33 @@ def _dx(code: str, poa: str = "") -> dict:
     return item
 
 
+@functools.lru_cache(maxsize=65536)
+def _shaped(code: str) -> bool:
+    """Could the MCE read ``code`` (clean)? (Cached: asked of every line of every claim.)"""
+    return _CODE.match(code) is not None
+
+
 def mce_input(claim: Claim) -> dict | None:
     if not claim.inpatient or not claim.diagnoses:
         return None
     dxs = [(clean(d.code), (d.poa or "").upper()) for d in claim.diagnoses]
-    if not _CODE.match(dxs[0][0]):
+    if not _shaped(dxs[0][0]):
         return None
     status = int(claim.disposition) if claim.disposition.isdigit() else 1
+    on = claim.code_date
     data = {
-        "discharge_date": int(claim.code_date.strftime("%Y%m%d")),
+        "discharge_date": on.year * 10000 + on.month * 100 + on.day,  # YYYYMMDD
         "age": max(0, int(claim.age)),
         "sex": _SEX.get((claim.sex or "").upper(), 2),
         "discharge_status": status,
         "pdx": _dx(*dxs[0]),
-        "sdx": [_dx(c, p) for c, p in dxs[1:] if _CODE.match(c)],
+        "sdx": [_dx(c, p) for c, p in dxs[1:] if _shaped(c)],
         "procedures": [
-            {"code": clean(p.code)} for p in claim.procedures if _CODE.match(clean(p.code))
+            {"code": c} for c in (clean(p.code) for p in claim.procedures) if _shaped(c)
         ],
     }
     admit = clean(claim.admitting_dx)
-    if admit and _CODE.match(admit):
+    if admit and _shaped(admit):
         data["admit_dx"] = {"code": admit}
     return data
 
@@ -182,6 +190,8 @@ def check_mce(claim: Claim, ctx: EditContext):
         attributed = _attribute(data, per_code) if per_code else {}
     except (OSError, RuntimeError, ValueError) as exc:  # the native editor refused the claim
         logger.warning("Medicare Code Editor could not edit the claim: %s", exc)
+        return
+    if not edits:
         return
     rule_suffix = f" ({mce_version(claim.code_date)}, data build {result.get('version', '')})"
     covered = _covered(claim, ctx)

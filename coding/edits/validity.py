@@ -9,162 +9,34 @@ code set, validity on the date.
 A 7-character code is valid when the code set holds it, or (the tabular does
 not list every 7th-character extension) when its 6-character base, or the leaf
 it pads with placeholder X, is in the code set and the nearest ancestor that
-defines 7th characters allows its last character.
+defines 7th characters allows its last character (``coding.edits.resolve``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from coding.claim import Claim
 from coding.edits import EditContext, register
 from coding.edits.catalog import make
+from coding.edits.facts import claim_facts
 from coding.edits.lookup import (
     CM_SHAPE,
     CPT_SHAPE,
     HCPCS_SHAPE,
     PCS_SHAPE,
     SERVICE_SYSTEMS,
-    children,
     clean,
     cm,
     found_elsewhere,
-    index,
     other_versions,
     pad_placeholder,
-    placeholder_variants,
 )
-from coding.models import Code, CodeSystem
-
-MAX_SUGGESTIONS = 12
-
-
-@dataclass
-class Resolved:
-    """What a diagnosis code is in the code set in force."""
-
-    code: str
-    status: (
-        str  # ok, malformed, wrong_set, not_valid, header, 7th_missing, 7th_invalid, placeholder
-    )
-    chain: list[Code] = field(default_factory=list)  # its row (or base) and ancestors
-    title: str = ""
-    allowed: dict[str, str] = field(default_factory=dict)  # 7th characters allowed
-    suggestions: tuple[str, ...] = ()
-    elsewhere: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
+from coding.edits.resolve import Resolved
+from coding.models import CodeSystem
 
 
 def resolve_dx(ctx: EditContext) -> dict[str, Resolved]:
-    """Every distinct diagnosis code of the claim, resolved (memoized)."""
-    return ctx.memo("edits:resolved", lambda: _resolve_all(ctx))
-
-
-def _resolve_all(ctx: EditContext) -> dict[str, Resolved]:
-    from coding.edits.lookup import claim_codes
-
-    idx = index(ctx)
-    if idx.sets[CodeSystem.ICD10CM] is None:
-        return {}
-    return {code: _resolve(idx, code) for code in sorted(claim_codes(ctx.claim)["dx"])}
-
-
-def _resolve(idx, code: str) -> Resolved:
-    if not CM_SHAPE.match(code):
-        elsewhere = found_elsewhere(idx, code, skip=CodeSystem.ICD10CM)
-        if elsewhere or PCS_SHAPE.match(code) and code[0].isdigit():
-            return Resolved(code, "wrong_set", elsewhere=elsewhere or "ICD-10-PCS procedure")
-        if CPT_SHAPE.match(code) and code[0].isdigit():
-            return Resolved(code, "wrong_set", elsewhere="CPT")
-        return Resolved(code, "malformed")
-
-    row = idx.cm.get(code)
-    chain = idx.chain(code)
-    defining, allowed = idx.seventh_for(chain)
-
-    if row is not None and row.kind in (Code.Kind.CHAPTER, Code.Kind.BLOCK):
-        return Resolved(code, "malformed")
-    if row is not None and len(code) < 7 and allowed:
-        if getattr(row, "n_children", 0):
-            return Resolved(code, "header", chain, row.title, allowed)
-        base = pad_placeholder(code)
-        return Resolved(
-            code,
-            "7th_missing",
-            chain,
-            row.title,
-            allowed,
-            tuple(base + c for c in sorted(allowed)),
-        )
-    if row is not None:
-        if row.billable:
-            return Resolved(code, "ok", chain, row.title, allowed)
-        return Resolved(code, "header", chain, row.title, allowed)
-
-    # Not a row: a 7th-character extension of a leaf?
-    if len(code) == 7 and chain and allowed:
-        base = chain[0]
-        filler = code[len(base.code) : 6]
-        if not getattr(base, "n_children", 0) and set(filler) <= {"X"}:
-            if code[6] in allowed:
-                return Resolved(code, "ok", chain, base.title, allowed)
-            return Resolved(
-                code,
-                "7th_invalid",
-                chain,
-                base.title,
-                allowed,
-                tuple(code[:6] + c for c in sorted(allowed)),
-            )
-
-    # Typed without the placeholder X?
-    suggestions = _placeholder_fix(idx, code)
-    if suggestions:
-        return Resolved(code, "placeholder", chain, "", allowed, suggestions)
-
-    elsewhere = found_elsewhere(idx, code, skip=CodeSystem.ICD10CM)
-    if elsewhere:
-        return Resolved(code, "wrong_set", elsewhere=elsewhere)
-    return Resolved(code, "not_valid", chain)
-
-
-def _placeholder_fix(idx, code: str) -> tuple[str, ...]:
-    found: list[str] = []
-    for variant in sorted(placeholder_variants(code)):
-        chain = idx.chain(variant)
-        if not chain:
-            continue
-        base = chain[0]
-        if getattr(base, "n_children", 0) or not set(variant[len(base.code) :]) <= {"X"}:
-            continue
-        _, allowed = idx.seventh_for(chain)
-        if not allowed:
-            continue
-        # The variant came from the code minus its last character (that one being the
-        # 7th) or from the whole code (no 7th character typed yet).
-        if code[-1] in allowed and _same_chars(variant, code[:-1]):
-            found.append(variant + code[-1])
-        elif _same_chars(variant, code):
-            found.extend(variant + c for c in sorted(allowed))
-    return tuple(dict.fromkeys(found))[:MAX_SUGGESTIONS]
-
-
-def _same_chars(variant: str, typed: str) -> bool:
-    """``variant`` is ``typed`` with X inserted (after the category) to six characters."""
-    if len(typed) >= 6 or variant[:3] != typed[:3]:
-        return False
-    rest = typed[3:]
-    # Greedy subsequence match: the typed characters in order, X fills the rest.
-    matched = 0
-    for ch in variant[3:]:
-        if matched < len(rest) and ch == rest[matched]:
-            matched += 1
-        elif ch != "X":
-            return False
-    return matched == len(rest)
+    """Every distinct diagnosis code of the claim, resolved."""
+    return {code: f.resolved for code, f in claim_facts(ctx).dx.items()}
 
 
 def _a(label: str) -> str:
@@ -179,9 +51,10 @@ def _versions_text(sets) -> str:
     return ", ".join(spans)
 
 
-def _dx_lines(claim: Claim):
-    for i, d in enumerate(claim.diagnoses, start=1):
-        yield f"dx:{i}", clean(d.code), ("principal" if i == 1 and claim.inpatient else f"#{i}")
+def _dx_lines(claim: Claim, lines):
+    """(line, code, where) of each diagnosis line, the admitting and reason for visit."""
+    for i, code, _ in lines:
+        yield f"dx:{i}", code, ("principal" if i == 1 and claim.inpatient else f"#{i}")
     if claim.admitting_dx:
         yield "admitting", clean(claim.admitting_dx), "admitting"
     if claim.reason_for_visit:
@@ -193,8 +66,8 @@ def check_diagnosis_codes(claim: Claim, ctx: EditContext):
     has_dx = bool(claim.diagnoses or claim.admitting_dx or claim.reason_for_visit)
     if not has_dx:
         return
-    idx = index(ctx)
-    if idx.sets[CodeSystem.ICD10CM] is None:
+    facts = claim_facts(ctx)
+    if facts.sets[CodeSystem.ICD10CM] is None:
         yield make(
             "CM-CODESET-MISSING",
             f"No ICD-10-CM code set is loaded for {claim.code_date.isoformat()}, so no "
@@ -202,17 +75,18 @@ def check_diagnosis_codes(claim: Claim, ctx: EditContext):
             "that date (manage.py load_codesets).",
         )
         return
-    resolved = resolve_dx(ctx)
-    version = idx.sets[CodeSystem.ICD10CM].version
-    not_valid = [r.code for r in resolved.values() if r.status == "not_valid"]
+    dx = facts.dx
+    if all(f.resolved.ok for f in dx.values()):
+        return
+    version = facts.sets[CodeSystem.ICD10CM].version
+    not_valid = [code for code, f in dx.items() if f.resolved.status == "not_valid"]
     elsewhere = other_versions(ctx, CodeSystem.ICD10CM, not_valid) if not_valid else {}
-    header_ids = {r.chain[0].pk for r in resolved.values() if r.status == "header" and r.chain}
-    kids = children(ctx, header_ids) if header_ids else {}
 
-    for line, code, where in _dx_lines(claim):
-        r = resolved.get(code)
-        if r is None or r.ok:
+    for line, code, where in _dx_lines(claim, facts.lines):
+        f = dx.get(code)
+        if f is None or f.resolved.ok:
             continue
+        r = f.resolved
         shown = cm(code) if CM_SHAPE.match(code) else code
         if r.status == "malformed":
             yield make(
@@ -246,9 +120,7 @@ def check_diagnosis_codes(claim: Claim, ctx: EditContext):
                 )
             yield make("CM-NOT-VALID", text, codes=[code], line=line)
         elif r.status == "header":
-            offered = [
-                c["code"] for c in kids.get(r.chain[0].pk, []) if c["billable"] and c["code"]
-            ][:MAX_SUGGESTIONS]
+            offered = f.header_offered
             more = ""
             if offered:
                 more = f" Billable codes under it include {', '.join(cm(c) for c in offered)}."
@@ -300,8 +172,9 @@ def check_diagnosis_codes(claim: Claim, ctx: EditContext):
 def check_procedure_codes(claim: Claim, ctx: EditContext):
     if not claim.procedures:
         return
-    idx = index(ctx)
-    pcs = idx.sets[CodeSystem.ICD10PCS]
+    facts = claim_facts(ctx)
+    idx = facts.idx
+    pcs = facts.sets[CodeSystem.ICD10PCS]
     checkable = []
     for i, p in enumerate(claim.procedures, start=1):
         code, line = clean(p.code), f"px:{i}"
@@ -370,8 +243,9 @@ def check_procedure_codes(claim: Claim, ctx: EditContext):
 def check_service_codes(claim: Claim, ctx: EditContext):
     if not claim.services:
         return
-    idx = index(ctx)
-    loaded = [s for s in SERVICE_SYSTEMS if idx.sets[s] is not None]
+    facts = claim_facts(ctx)
+    idx, sets = facts.idx, facts.sets
+    loaded = [s for s in SERVICE_SYSTEMS if sets[s] is not None]
     checkable = []
     for i, s in enumerate(claim.services, start=1):
         code, line = clean(s.code), f"svc:{i}"
@@ -407,14 +281,14 @@ def check_service_codes(claim: Claim, ctx: EditContext):
         return
     for i, code, line in checkable:
         system = CodeSystem.HCPCS if HCPCS_SHAPE.match(code) else CodeSystem.CPT
-        if idx.sets[system] is None:
+        if sets[system] is None:
             continue
         row = idx.other.get(system, {}).get(code)
         if row is not None and row.billable:
             continue
         yield make(
             "SVC-NOT-VALID",
-            f"{code} (service line {i}) is not in {idx.sets[system]} (in force on "
+            f"{code} (service line {i}) is not in {sets[system]} (in force on "
             f"{claim.code_date.isoformat()}). Check the code or its effective date.",
             codes=[code],
             line=line,

