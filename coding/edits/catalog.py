@@ -231,6 +231,14 @@ _SPECS: list[EditSpec] = [
         "diagnosis",
     ),
     EditSpec(
+        "POA-EXEMPT-UNLISTED",
+        WARNING,
+        "POA '1' (exempt) on a code outside the packaged exempt categories (CMS's "
+        "code-by-code list not loaded)",
+        f"{POA_GUIDELINES}; CMS POA exempt code list",
+        "diagnosis",
+    ),
+    EditSpec(
         "POA-EXEMPT-CODE",
         WARNING,
         "POA-exempt code reported with Y, N, U or W (CMS expects 1 or blank)",

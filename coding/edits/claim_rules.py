@@ -65,11 +65,18 @@ def poa_exempt(code: str, chain=()) -> bool:
 
 
 class _ExemptList(dict):
-    """The exempt list of one file, its answer kept per code asked."""
+    """The exempt list of one file, its answer kept per code asked.
+
+    ``complete``: the list names every exempt code (CMS's code-by-code file), so a
+    code it does not name is certainly not exempt. The packaged list holds the
+    Appendix I categories as ranges: about 8,200 FY2026 codes, where CMS's
+    code-by-code lists hold some 37,000 to 38,000 (37,689 in April 2023), so a code
+    it does not name may still be exempt."""
 
     def __init__(self, path: str) -> None:
         super().__init__()
         self.rules = _exempt_rules(path)
+        self.complete = Path(path) != POA_DATA and all(a == b for a, b, _ in self.rules)
 
     def exempt(self, code: str) -> bool:
         found = self.get(code)
@@ -136,11 +143,22 @@ def check_poa(claim: Claim, ctx: EditContext):
                 codes=[code],
                 line=line,
             )
-        elif not exempt and poa == "1":
+        elif not exempt and poa == "1" and (listed.complete or flag is not None):
             yield make(
                 "POA-EXEMPT-MISUSED",
                 f"{cm(code)} (#{i}) is not on the POA exempt list, so '1' is not allowed: "
                 "use Y, N, U or W.",
+                codes=[code],
+                line=line,
+            )
+        elif not exempt and poa == "1":
+            # The packaged list is the guideline categories, not CMS's code list: a code
+            # it does not name may still be exempt, so this must not block the claim.
+            yield make(
+                "POA-EXEMPT-UNLISTED",
+                f"{cm(code)} (#{i}) is not in the POA exempt categories this system knows, "
+                "so '1' may be wrong: use Y, N, U or W unless CMS's POA exempt list names "
+                "it. (An administrator can load CMS's list: CODING_POA_EXEMPT_FILE.)",
                 codes=[code],
                 line=line,
             )

@@ -36,10 +36,21 @@ def test_every_poa_value_passes_on_a_reportable_code(cm, poa):
     assert ids(run(claim([("I5021", poa), ("I10", poa)])), "POA-") == []
 
 
-def test_one_is_only_for_exempt_codes(cm):
+def test_one_is_only_for_exempt_codes(cm, settings, tmp_path):
+    cms = tmp_path / "POAexemptCodesFY26.txt"
+    cms.write_text("Order\tPOAexemptCode\tDescription\n00001\tZ794\tLong term insulin\n")
+    settings.CODING_POA_EXEMPT_FILE = str(cms)
     found = run(claim([("I5021", "Y"), ("I10", "1"), ("Z79.4", "1")]))
-    assert [e.line for e in only(found, "POA-EXEMPT-MISUSED")] == ["dx:2"]
+    assert [(e.line, e.blocks) for e in only(found, "POA-EXEMPT-MISUSED")] == [("dx:2", True)]
     assert ids(found, "POA-") == ["POA-EXEMPT-MISUSED"]
+
+
+def test_with_the_packaged_categories_an_unlisted_one_is_a_warning_not_a_block(cm):
+    """The packaged list is Appendix I's categories, not CMS's code list: '1' on a code
+    outside them may be right, so the coder is warned and can still finalize."""
+    found = run(claim([("I5021", "Y"), ("I10", "1"), ("Z79.4", "1")]))
+    edits = [e for e in found if e.id.startswith("POA-")]
+    assert [(e.id, e.line, e.blocks) for e in edits] == [("POA-EXEMPT-UNLISTED", "dx:2", False)]
 
 
 def test_an_exempt_code_may_be_blank_and_with_y_is_a_warning(cm):
