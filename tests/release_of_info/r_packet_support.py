@@ -70,7 +70,11 @@ def roi(facility, *, status=ROIRequest.Status.IN_PROCESS, pat=None) -> ROIReques
     )
 
 
-def pdf_document(request: ROIRequest, pages: list[list[str]], *, sensitivity=0, **kw) -> Document:
+def pdf_document(
+    request: ROIRequest, pages: list[list[str]] | bytes, *, sensitivity=0, **kw
+) -> Document:
+    """A PDF document of the request's patient: ``pages`` of lines, or the PDF itself."""
+    data = pages if isinstance(pages, bytes) else pdf(pages)
     return document_create(
         patient=request.patient,
         doc_type=kw.pop("doc_type", Document.Type.DISCHARGE_SUMMARY),
@@ -78,7 +82,7 @@ def pdf_document(request: ROIRequest, pages: list[list[str]], *, sensitivity=0, 
         user=None,
         title=kw.pop("title", "Summary"),
         sensitivity=sensitivity,
-        file=SimpleUploadedFile("doc.pdf", pdf(pages), content_type="application/pdf"),
+        file=SimpleUploadedFile("doc.pdf", data, content_type="application/pdf"),
     )
 
 

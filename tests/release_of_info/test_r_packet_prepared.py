@@ -4,8 +4,12 @@ it still matches what it would make now; a stale one is never released."""
 
 from __future__ import annotations
 
+import io
+
+import pikepdf
 import pytest
 import r_packet_support as s
+from reportlab.pdfgen import canvas
 
 from him import roles
 from him.testing.factories import FacilityFactory, UserFactory
@@ -156,3 +160,34 @@ def test_the_progress_bar_is_written_every_five_points_not_per_document(monkeypa
         report(percent)
     assert 10 <= len(writes) <= 16
     assert writes == sorted(writes) and writes[-1] >= 70
+
+
+def _picture(data: bytes) -> tuple[str, str]:
+    """(colour space, filter) of the one image of a prepared one-page PDF."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        image = pdf.pages[0].Resources.XObject["/Redacted"]
+        return str(image.ColorSpace), str(image.Filter)
+
+
+def test_a_black_and_white_page_is_kept_gray_and_lossless_a_colour_one_in_colour(
+    facility, specialist
+):
+    request = s.roi(facility)
+    plain = picker.document_choose(
+        roi=request, document=s.pdf_document(request, [["SECRET", "black text"]]), user=specialist
+    )
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer)
+    c.setFillColorRGB(0.8, 0.1, 0.1)
+    c.drawString(72, 720, "SECRET in red")
+    c.drawString(72, 700, "a red wound chart")
+    c.save()
+    coloured = picker.document_choose(
+        roi=request, document=s.pdf_document(request, buffer.getvalue()), user=specialist
+    )
+    mark(plain, specialist)
+    mark(coloured, specialist)
+    gray = _picture(bytes(PreparedPDF.objects.get(item=plain, kind="redacted").pdf))
+    colour = _picture(bytes(PreparedPDF.objects.get(item=coloured, kind="redacted").pdf))
+    assert gray == ("/DeviceGray", "/FlateDecode")
+    assert colour == ("/DeviceRGB", "/DCTDecode")
