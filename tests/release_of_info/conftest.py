@@ -4,6 +4,20 @@ from __future__ import annotations
 
 import pytest
 
+from him import roles
+from him.testing.factories import FacilityFactory, UserFactory
+
+
+@pytest.fixture
+def facility():
+    return FacilityFactory()
+
+
+@pytest.fixture
+def specialist(facility):
+    """An ROI specialist of ``facility``."""
+    return UserFactory(roles=[roles.ROI_SPECIALIST], facilities=[facility])
+
 
 def _silence(monkeypatch, *events) -> None:
     from release_of_info import hooks

@@ -11,18 +11,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from him import roles
-from him.testing.factories import FacilityFactory, UserFactory
+from him.testing.factories import UserFactory
 from records.models import Sensitivity
 from release_of_info import hooks
 from release_of_info.models import Packet, RequestDocument, ROIRequest
 from release_of_info.services import packet as services
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_authorization_rules", "eager")]
-
-
-@pytest.fixture
-def facility():
-    return FacilityFactory()
 
 
 @pytest.fixture

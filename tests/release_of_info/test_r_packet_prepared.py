@@ -11,8 +11,6 @@ import pytest
 import r_packet_support as s
 from reportlab.pdfgen import canvas
 
-from him import roles
-from him.testing.factories import FacilityFactory, UserFactory
 from release_of_info.models import PreparedPDF
 from release_of_info.services import pages, picker
 from release_of_info.services.packet import assemble
@@ -22,16 +20,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_authorization_r
 # s.pdf writes a line every 18 points from 72 points below the top of a letter page.
 TOP_LINE = (0.0, 0.0, 1.0, 0.1)
 THIRD_LINE = (0.0, 0.12, 1.0, 0.145)
-
-
-@pytest.fixture
-def facility():
-    return FacilityFactory()
-
-
-@pytest.fixture
-def specialist(facility):
-    return UserFactory(roles=[roles.ROI_SPECIALIST], facilities=[facility])
 
 
 def packet_bytes(request) -> bytes:

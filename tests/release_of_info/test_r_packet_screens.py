@@ -16,16 +16,6 @@ from release_of_info.services import packet as services
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_authorization_rules")]
 
 
-@pytest.fixture
-def facility():
-    return FacilityFactory()
-
-
-@pytest.fixture
-def specialist(facility):
-    return UserFactory(roles=[roles.ROI_SPECIALIST], facilities=[facility])
-
-
 def test_pick_a_document_mark_an_area_and_see_it_on_the_request_page(facility, specialist):
     request = s.roi(facility)
     document = s.pdf_document(request, [["Confidential line", "Other line"]], title="ED visit")

@@ -12,8 +12,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from him import roles
-from him.testing.factories import FacilityFactory, UserFactory
+from him.testing.factories import FacilityFactory
 from him.testing.personas import web_client
 from release_of_info import hooks
 from release_of_info.models import AccountingRequest, Disclosure
@@ -24,16 +23,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_release_rules")
 
 
 TODAY = timezone.localdate
-
-
-@pytest.fixture
-def facility():
-    return FacilityFactory()
-
-
-@pytest.fixture
-def specialist(facility):
-    return UserFactory(roles=[roles.ROI_SPECIALIST], facilities=[facility])
 
 
 def release(facility, user, **kwargs):

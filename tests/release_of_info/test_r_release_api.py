@@ -57,16 +57,6 @@ class TestDisclosurePolicy(PolicyContract):
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_release_rules")]
 
 
-@pytest.fixture
-def facility():
-    return FacilityFactory()
-
-
-@pytest.fixture
-def specialist(facility):
-    return UserFactory(roles=[roles.ROI_SPECIALIST], facilities=[facility])
-
-
 def test_release_over_the_api_returns_the_link_once(facility, specialist):
     request = s.roi(facility)
     s.packet(request)

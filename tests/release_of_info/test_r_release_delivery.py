@@ -13,23 +13,13 @@ from django.utils import timezone
 
 from him import roles
 from him.models import AccessEvent
-from him.testing.factories import FacilityFactory, UserFactory
+from him.testing.factories import UserFactory
 from him.testing.personas import web_client
 from release_of_info import hooks
 from release_of_info.models import Delivery, Disclosure, Packet, ROIRequest
 from release_of_info.services import release as services
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_release_rules")]
-
-
-@pytest.fixture
-def facility():
-    return FacilityFactory()
-
-
-@pytest.fixture
-def specialist(facility):
-    return UserFactory(roles=[roles.ROI_SPECIALIST], facilities=[facility])
 
 
 @pytest.fixture

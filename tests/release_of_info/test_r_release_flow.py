@@ -11,18 +11,13 @@ import r_packet_support as p
 from django.core.exceptions import ValidationError
 
 from him import roles
-from him.testing.factories import FacilityFactory, UserFactory
+from him.testing.factories import UserFactory
 from release_of_info.models import Disclosure, Packet, ROIRequest
 from release_of_info.services import packet as packets
 from release_of_info.services import release
 from release_of_info.services.authorization import disclosure_basis_record
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager")]
-
-
-@pytest.fixture
-def facility():
-    return FacilityFactory()
 
 
 @pytest.fixture
