@@ -22,12 +22,12 @@ import logging
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from coding.models import CodeSetImport, MueLimit, NcciPair
 from coding.services import codesets
 from him import context
+from him.leases import LeasedJob
 
 logger = logging.getLogger(__name__)
 S = CodeSetImport.Status
@@ -96,14 +96,20 @@ def _enqueue(import_id: int) -> None:
     run_codeset_import.delay(import_id)
 
 
+JOB = LeasedJob(
+    CodeSetImport,
+    queued=S.QUEUED,
+    running=S.RUNNING,
+    failed=S.FAILED,
+    requested_field="requested_at",
+    lease=LEASE,
+    grace=QUEUED_GRACE,
+    max_attempts=MAX_ATTEMPTS,
+)
+
+
 def import_claim(import_id: int) -> CodeSetImport | None:
-    now = timezone.now()
-    claimed = CodeSetImport.objects.filter(
-        Q(status=S.QUEUED) | Q(status=S.RUNNING, lease_until__lt=now),
-        pk=import_id,
-        attempts__lt=MAX_ATTEMPTS,
-    ).update(status=S.RUNNING, lease_until=now + LEASE, attempts=F("attempts") + 1)
-    return CodeSetImport.objects.get(pk=import_id) if claimed else None
+    return CodeSetImport.objects.get(pk=import_id) if JOB.claim(import_id) else None
 
 
 def import_run(*, import_id: int) -> str:
@@ -168,31 +174,17 @@ def _drop_file(job: CodeSetImport) -> None:
 
 def imports_requeue_stale(*, now: dt.datetime | None = None) -> list[int]:
     """Enqueue again the imports whose load was lost; fail those out of attempts."""
-    now = now or timezone.now()
-    stale = Q(status=S.QUEUED, requested_at__lt=now - QUEUED_GRACE) & (
-        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-    ) | Q(status=S.RUNNING, lease_until__lt=now)
-    requeued: list[int] = []
-    for pk, status, lease, attempts in CodeSetImport.objects.filter(stale).values_list(
-        "pk", "status", "lease_until", "attempts"
-    ):
-        unchanged = CodeSetImport.objects.filter(pk=pk, status=status, lease_until=lease)
-        if attempts >= MAX_ATTEMPTS:
-            gave_up = unchanged.update(
-                status=S.FAILED,
-                lease_until=None,
-                finished_at=now,
-                error=f"The file could not be loaded after {attempts} attempts (each one was "
-                "interrupted: the background worker stopped or ran out of time). Nothing of it "
-                "was kept. Load it with manage.py load_codesets, or ask an administrator to "
-                "check the workers.",
-            )
-            if gave_up:
-                _drop_file(CodeSetImport.objects.get(pk=pk))
-            continue
-        if unchanged.update(status=S.QUEUED, lease_until=now + QUEUED_GRACE):
-            transaction.on_commit(lambda pk=pk: _enqueue(pk))
-            requeued.append(pk)
-    if requeued:
-        logger.warning("code-set imports enqueued again after a lost load: %s", requeued)
-    return requeued
+
+    def give_up(attempts: int) -> dict:
+        return {
+            "finished_at": timezone.now(),
+            "error": f"The file could not be loaded after {attempts} attempts (each one was "
+            "interrupted: the background worker stopped or ran out of time). Nothing of it "
+            "was kept. Load it with manage.py load_codesets, or ask an administrator to "
+            "check the workers.",
+        }
+
+    def given_up(pk: int) -> None:
+        _drop_file(CodeSetImport.objects.get(pk=pk))
+
+    return JOB.requeue_stale(enqueue=_enqueue, give_up=give_up, given_up=given_up, now=now)

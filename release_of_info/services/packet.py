@@ -37,10 +37,10 @@ import pikepdf
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from him import context, trail
+from him.leases import LeasedJob
 from records.models import Sensitivity
 from release_of_info import hooks
 from release_of_info.models import Packet, PreparedPDF, Redaction, RequestDocument, ROIRequest
@@ -150,14 +150,22 @@ def _enqueue(packet_id: int) -> None:
 # Building -------------------------------------------------------------------------------
 
 
+JOB = LeasedJob(
+    Packet,
+    queued=S.QUEUED,
+    running=S.BUILDING,
+    failed=S.FAILED,
+    requested_field="requested_at",
+    lease=LEASE,
+    grace=QUEUED_GRACE,
+    max_attempts=MAX_ATTEMPTS,
+)
+
+
 def packet_claim(packet_id: int) -> Packet | None:
-    now = timezone.now()
-    claimed = Packet.objects.filter(
-        Q(status=S.QUEUED) | Q(status=S.BUILDING, lease_until__lt=now),
-        pk=packet_id,
-        attempts__lt=MAX_ATTEMPTS,
-    ).update(status=S.BUILDING, lease_until=now + LEASE, attempts=F("attempts") + 1, progress=0)
-    return Packet.objects.select_related("request").get(pk=packet_id) if claimed else None
+    if not JOB.claim(packet_id, progress=0):
+        return None
+    return Packet.objects.select_related("request").get(pk=packet_id)
 
 
 def _set_progress(packet: Packet, percent: int) -> None:
@@ -208,42 +216,25 @@ def packet_build(*, packet_id: int) -> str:
 
 
 def packets_requeue_stale(*, now: dt.datetime | None = None) -> list[int]:
-    """Enqueue again the packets whose build was lost; fail those out of attempts.
+    """Enqueue again the packets whose build was lost (message gone, worker dead);
+    fail those out of attempts, saying why. Returns the ids enqueued again."""
 
-    Lost: queued and not claimed within ``QUEUED_GRACE`` (the message went
-    missing), or building with its lease passed (the worker died). A duplicate
-    message is harmless: the claim lets one build through. Returns the ids
-    enqueued again."""
-    now = now or timezone.now()
-    stale = Q(status=S.QUEUED, requested_at__lt=now - QUEUED_GRACE) & (
-        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-    ) | Q(status=S.BUILDING, lease_until__lt=now)
-    requeued: list[int] = []
-    for pk, status, lease, attempts in Packet.objects.filter(stale).values_list(
-        "pk", "status", "lease_until", "attempts"
-    ):
-        unchanged = Packet.objects.filter(pk=pk, status=status, lease_until=lease)
-        if attempts >= MAX_ATTEMPTS:
-            message = (
-                f"The packet could not be built after {attempts} attempts (each one was "
-                "interrupted: the background worker stopped or ran out of time). Build it "
-                "again, or ask an administrator to check the workers."
-            )
-            if unchanged.update(status=S.FAILED, error=message, lease_until=None):
-                trail.record(
-                    trail.Action.CREATE,
-                    obj=Packet.objects.get(pk=pk),
-                    outcome=trail.Outcome.FAILURE,
-                    reason="packet build given up after repeated interruptions",
-                )
-            continue
-        # Queued again with a fresh grace period, and only if nobody claimed it meanwhile.
-        if unchanged.update(status=S.QUEUED, lease_until=now + QUEUED_GRACE):
-            transaction.on_commit(lambda pk=pk: _enqueue(pk))
-            requeued.append(pk)
-    if requeued:
-        logger.warning("packets enqueued again after a lost build: %s", requeued)
-    return requeued
+    def give_up(attempts: int) -> dict:
+        return {
+            "error": f"The packet could not be built after {attempts} attempts (each one was "
+            "interrupted: the background worker stopped or ran out of time). Build it again, "
+            "or ask an administrator to check the workers."
+        }
+
+    def given_up(pk: int) -> None:
+        trail.record(
+            trail.Action.CREATE,
+            obj=Packet.objects.get(pk=pk),
+            outcome=trail.Outcome.FAILURE,
+            reason="packet build given up after repeated interruptions",
+        )
+
+    return JOB.requeue_stale(enqueue=_enqueue, give_up=give_up, given_up=given_up, now=now)
 
 
 @transaction.atomic
