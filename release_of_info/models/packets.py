@@ -86,26 +86,25 @@ class Redaction(PHIModel):
 class PreparedPDF(PHIModel):
     """A piece of a packet made ahead of the build, when the specialist works.
 
-    Typesetting a text document and rasterizing a redacted page are the slow parts
-    of a build; they are done when the document is chosen or the area is marked
-    (and whenever one is found missing or stale), so building the packet is
-    mostly joining pages. ``key`` is a digest of everything the piece was made
-    from (version, text and label, boxes, resolution, layout); a build uses the
-    piece only while its key still matches and otherwise makes it again. Kept in
-    the database, not as files: it goes with its request document, in the same
-    transaction, and leaves no copy of redacted PHI behind when the item goes.
+    Rasterizing a page that carries redactions is the slow part of a build; it is
+    done when an area on the page is marked or unmarked (and whenever the build
+    finds it missing or stale), so building the packet is mostly joining pages.
+    ``key`` is a digest of everything the picture was made from (version, page,
+    boxes, resolution, layout); a build uses it only while its key still matches
+    and otherwise makes it again. Kept in the database, not as a file: it goes with
+    its request document, in the same transaction, and leaves no copy of redacted
+    PHI behind when the item goes.
     """
 
     facility_path = "item__request__facility"
     patient_path = "item__request__patient"
 
     class Kind(models.TextChoices):
-        TEXT = "text", "Typeset text document"
         REDACTED = "redacted", "Redacted page"
 
     item = models.ForeignKey(RequestDocument, on_delete=models.CASCADE, related_name="prepared")
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    page = models.PositiveIntegerField(default=0, help_text="1-based redacted page; 0 for text")
+    page = models.PositiveIntegerField(help_text="1-based page of the document")
     key = models.CharField(max_length=64)
     pdf = models.BinaryField()
     created_at = models.DateTimeField(auto_now=True)

@@ -8,12 +8,12 @@ The life of a packet, keyed by its ``Packet`` row:
   person asking) and enqueues the task once the transaction commits;
 - ``packet_build`` (from the task) claims the row with one conditional UPDATE
   (queued, or building with an expired lease), so two deliveries of one message
-  cannot both build it; gathers the pages (PDFs as they are, text typeset with
-  reportlab, images converted), leaves out what the authorization does not
-  cover, truly redacts the marked areas (a page with a redaction is replaced by
-  a picture of itself with black boxes: its text is gone, not covered; text and
-  redacted pages made ahead while the specialist worked are used while they
-  still match, see ``services.pages``), stamps
+  cannot both build it; gathers the pages (PDFs as they are, text documents
+  typeset straight into the packet, images converted), leaves out what the
+  authorization does not cover, truly redacts the marked areas (a page with a
+  redaction is replaced by a picture of itself with black boxes: its text is
+  gone, not covered; pictures made while the specialist marked them are used
+  while they still match, see ``services.pages``), stamps
   Bates numbers and the footer, puts the cover letter, the invoice page and,
   for Part 2 records, the 42 CFR 2.32 notice in front, and stores the file with
   its page count and SHA-256; then moves the request to quality check;
@@ -358,11 +358,6 @@ def _front_matter(roi: ROIRequest, packet: Packet, pages: int, part2: bool) -> b
     return buffer.getvalue()
 
 
-def _pdf_string(text: str) -> bytes:
-    raw = text.encode("cp1252", errors="replace")
-    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
-
-
 def _stamp(pdf: pikepdf.Pdf, prefix: str, start: int, footer: str, *, skip: int = 0) -> None:
     """Write the footer and the Bates number onto every page after the first ``skip``.
 
@@ -385,7 +380,7 @@ def _stamp(pdf: pikepdf.Pdf, prefix: str, start: int, footer: str, *, skip: int 
     width = 0.62 * 8 * (len(prefix) + 7)
     template = (
         b"Q q 0 g BT /HimStamp 7 Tf %.2f %.2f Td "
-        + _pdf_string(footer)
+        + page_services.pdf_string(footer)
         + b" Tj ET BT /HimStamp 8 Tf %.2f %.2f Td %s Tj ET Q\n"
     )
     name = pikepdf.Name("/HimStamp")
@@ -412,7 +407,7 @@ def _stamp(pdf: pikepdf.Pdf, prefix: str, start: int, footer: str, *, skip: int 
             y0 + 14,
             x1 - 36 - width,
             y0 + 14,
-            _pdf_string(f"{prefix}-{start + n:06d}"),
+            page_services.pdf_string(f"{prefix}-{start + n:06d}"),
         )
         page.contents_add(opener, prepend=True)
         page.contents_add(pikepdf.Stream(pdf, stamp), prepend=False)
@@ -423,9 +418,9 @@ class _Part:
     """One chosen document in the packet: where its pages come from and which."""
 
     item: RequestDocument
-    source: pikepdf.Pdf | None  # None: its pages come from the shared typeset text
-    base: int  # index of its first page in the source
+    source: pikepdf.Pdf | None  # its PDF; None for a text document (``text``)
     pages: list[int]  # 1-based pages to release
+    text: list[bytes] | None = None  # a text document's page contents, typeset here
 
 
 def _open(data: bytes, opened: list) -> pikepdf.Pdf:
@@ -438,8 +433,8 @@ def assemble(packet: Packet, *, progress=lambda p: None) -> tuple[bytes, BuildFa
     """The packet's bytes: front matter, then each covered page, redacted and stamped.
 
     Pages are joined in runs (whole documents at once where nothing is redacted);
-    typeset text and redacted pages are taken from the prepared pieces while they
-    match (see ``services.pages``) and made here otherwise."""
+    text documents are written in place; redacted pages are taken from the prepared
+    pictures while they match (see ``services.pages``) and made here otherwise."""
     roi = packet.request
     facts = BuildFacts()
     items = list(included_items(roi).only(*_BUILD_FIELDS))
@@ -462,37 +457,20 @@ def assemble(packet: Packet, *, progress=lambda p: None) -> tuple[bytes, BuildFa
         else:
             covered.append(item)
     labels = {item.pk: label(item) for item in covered}
-    # Text documents without a matching prepared piece are typeset together, once.
-    text: dict[int, pikepdf.Pdf] = {}
-    to_typeset = []
-    for item in covered:
-        if page_services.is_text(item.version):
-            key, data = prepared.get((item.pk, PreparedPDF.Kind.TEXT, 0), ("", b""))
-            if key == page_services.text_key(item, labels[item.pk]):
-                text[item.pk] = _open(bytes(data), opened)
-            else:
-                to_typeset.append(item)
-    typeset: dict[int, tuple[int, int]] = {}
-    combined = None
-    if to_typeset:
-        data, spans = page_services.text_pdfs([(labels[i.pk], i.version.text) for i in to_typeset])
-        combined = _open(data, opened)
-        typeset = {i.pk: span for i, span in zip(to_typeset, spans, strict=True)}
     parts: list[_Part] = []
     for n, item in enumerate(covered, start=1):
         name = f"Document “{labels[item.pk]}” version {item.version.number}"
-        if item.pk in typeset:
-            source, (base, count) = combined, typeset[item.pk]
+        if page_services.is_text(item.version):
+            text = page_services.text_page_contents(labels[item.pk], item.version.text)
+            source, count = None, len(text)
         else:
-            source = text.get(item.pk)
-            if source is None:
-                source = version_pdf(item.version, name)
-                opened.append(source)
-            base, count = 0, len(source.pages)
+            text, source = None, version_pdf(item.version, name)
+            opened.append(source)
+            count = len(source.pages)
         wanted = [int(p) for p in (item.pages or range(1, count + 1)) if 1 <= int(p) <= count]
         if item.pages and len(wanted) != len(item.pages):
             raise BuildFailed(f"{name} has {count} pages; the pages chosen are not all in it.")
-        parts.append(_Part(item, source, base, wanted))
+        parts.append(_Part(item, source, wanted, text))
         if item.document.sensitivity & Sensitivity.PART2:
             facts.part2 = True
         progress(5 + 20 * n // len(covered))
@@ -504,8 +482,15 @@ def assemble(packet: Packet, *, progress=lambda p: None) -> tuple[bytes, BuildFa
         )
     out = _open(_front_matter(roi, packet, facts.pages, facts.part2), opened)
     front = len(out.pages)
+    shared: list = []  # the text pages' resources, made at the first text page
+
+    def text_resources():
+        if not shared:
+            shared.append(page_services.text_resources(out))
+        return shared[0]
+
     for n, part in enumerate(parts, start=1):
-        _add_pages(out, part, redactions.get(part.item.pk, {}), prepared, opened)
+        _add_pages(out, part, redactions.get(part.item.pk, {}), prepared, opened, text_resources)
         progress(25 + 55 * n // len(parts))
     recipient = roi.requester.name
     footer = (
@@ -522,22 +507,30 @@ def assemble(packet: Packet, *, progress=lambda p: None) -> tuple[bytes, BuildFa
     return buffer.getvalue(), facts
 
 
-def _add_pages(out: pikepdf.Pdf, part: _Part, boxes: dict, prepared: dict, opened: list) -> None:
-    """Append the part's pages to ``out``: unredacted runs at once, redacted pages as
-    their prepared picture (made now if missing or stale)."""
-    source, base, item = part.source, part.base, part.item
+def _add_pages(
+    out: pikepdf.Pdf, part: _Part, boxes: dict, prepared: dict, opened: list, text_resources
+) -> None:
+    """Append the part's pages to ``out``: a text document's pages written in place,
+    unredacted runs of a PDF at once, redacted pages as their prepared picture (made
+    now if missing or stale)."""
+    item, source = part.item, part.source
     run: list[int] = []
 
     def flush():
         if not run:
             return
         first, last = run[0], run[-1]
-        if base == 0 and first == 1 and last == len(run) == len(source.pages):
+        if part.text is not None:
+            for page in run:
+                out.pages.append(
+                    page_services.text_page(out, text_resources(), part.text[page - 1])
+                )
+        elif first == 1 and last == len(run) == len(source.pages):
             out.pages.extend(source.pages)  # the whole document: pikepdf's fast path
         elif last - first + 1 == len(run):  # consecutive: one slice
-            out.pages.extend(source.pages[base + first - 1 : base + last])
+            out.pages.extend(source.pages[first - 1 : last])
         else:
-            out.pages.extend([source.pages[base + p - 1] for p in run])
+            out.pages.extend([source.pages[p - 1] for p in run])
         run.clear()
 
     for page in part.pages:
@@ -551,7 +544,15 @@ def _add_pages(out: pikepdf.Pdf, part: _Part, boxes: dict, prepared: dict, opene
         if kept_key == key:
             data = bytes(data)
         else:
-            data = page_services.redacted_page_pdf(source, base + page - 1, marks)
+            whole = (
+                source
+                if source is not None
+                else _open(
+                    page_services.text_pdf(item.version.text, title=page_services.label(item)),
+                    opened,
+                )
+            )
+            data = page_services.redacted_page_pdf(whole, page - 1, marks)
         out.pages.extend(_open(data, opened).pages)
     flush()
 

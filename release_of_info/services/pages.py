@@ -1,12 +1,12 @@
-"""The pages of a release: documents as PDFs, typeset text, redacted pages, made ahead.
+"""The pages of a release: documents as PDFs, typeset text, redacted pages.
 
-The slow parts of a packet are typesetting text documents and rasterizing the
-pages that carry redactions. Both are made when the specialist works (a text
-document when it is chosen or previewed, a redacted page when an area on it is
-marked or unmarked) and kept as ``PreparedPDF`` rows under a digest of their
-inputs. The build takes a prepared piece while its digest still matches what it
-would make now and makes it itself otherwise, so a stale or missing piece can
-never put the wrong page in a packet; it only costs time.
+Text documents are written straight as page content (no PDF library between),
+so typesetting them costs next to nothing. Rasterizing a page that carries
+redactions is the slow part of a packet: it is done when the specialist marks
+or unmarks an area on the page, and kept as a ``PreparedPDF`` row under a
+digest of its inputs. The build takes a prepared picture while its digest still
+matches what it would make now and makes it itself otherwise, so a stale or
+missing piece can never put the wrong page in a packet; it only costs time.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from release_of_info.models import PreparedPDF, Redaction, RequestDocument
 logger = logging.getLogger(__name__)
 
 REDACTION_DPI = 150
-# Bump when the text layout or the redaction picture changes: prepared pieces made
+# Bump when the text layout or the redaction picture changes: prepared pictures made
 # the old way stop matching and are made again.
-TEXT_LAYOUT = "text-v1"
+TEXT_LAYOUT = "text-v2-direct"
 REDACTION_LAYOUT = f"redacted-v2-{REDACTION_DPI}dpi-gray-flate-or-jpeg85"
 
 
@@ -89,52 +89,100 @@ def _image_pdf(raw: bytes, label: str) -> bytes:
     return out.getvalue()
 
 
-def text_pdfs(texts: list[tuple[str, str]]) -> tuple[bytes, list[tuple[int, int]]]:
-    """Typeset text documents, each from a new letter page, in ONE PDF (reportlab canvas).
+# Text documents are written straight as PDF page content: Courier 9 on letter pages,
+# the title in Helvetica-Bold 11, the standard fonts every reader has (WinAnsi: what
+# cp1252 cannot show prints as "?"). No PDF library in between: a build writes the
+# pages of a hundred notes into the packet in a few milliseconds.
+_PAGE = (612, 792)  # US letter, points
+_MARGIN, _LEADING, _COLUMNS = 72, 11, 95
+_TOP = _PAGE[1] - _MARGIN
+_LINES_FIRST = (_TOP - 2 * _LEADING - _MARGIN) // _LEADING + 1  # under the title
+_LINES = (_TOP - _MARGIN) // _LEADING + 1
 
-    ``texts``: (title, text) pairs. Returns the PDF and, per document, its first
-    page index and page count. One PDF for all of them: a build that must typeset
-    many notes pays the PDF writer's fixed cost once, not once per note."""
+
+def pdf_string(text: str) -> bytes:
+    """``text`` as a PDF literal string in WinAnsi (cp1252), escaped."""
+    raw = text.encode("cp1252", errors="replace")
+    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+
+
+def _text_lines(text: str) -> list[str]:
     import textwrap
 
-    from reportlab.lib.pagesizes import letter
-    from reportlab.pdfgen import canvas
+    lines: list[str] = []
+    for raw in (text or "").splitlines() or [""]:
+        raw = raw.expandtabs(4)
+        if len(raw) <= _COLUMNS:
+            lines.append(raw)
+        else:
+            lines.extend(textwrap.wrap(raw, _COLUMNS, drop_whitespace=False) or [""])
+    return lines
 
-    width, height = letter
-    margin, leading, columns = 72, 11, 95
-    buffer = io.BytesIO()
-    c = canvas.Canvas(buffer, pagesize=letter, pageCompression=1)
-    spans: list[tuple[int, int]] = []
-    page = 0
-    for title, text in texts:
-        first = page
-        y = height - margin
-        if title:
-            c.setFont("Helvetica-Bold", 11)
-            c.drawString(margin, y, title[:110])
-            y -= 2 * leading
-        lines = []
-        for raw in (text or "").splitlines() or [""]:
-            lines.extend(textwrap.wrap(raw.expandtabs(4), columns, drop_whitespace=False) or [""])
-        c.setFont("Courier", 9)
-        for line in lines:
-            if y < margin:
-                c.showPage()
-                page += 1
-                c.setFont("Courier", 9)
-                y = height - margin
-            c.drawString(margin, y, line)
-            y -= leading
-        c.showPage()
-        page += 1
-        spans.append((first, page - first))
-    c.save()
-    return buffer.getvalue(), spans
+
+def text_page_contents(title: str, text: str) -> list[bytes]:
+    """The content stream of each page of a text document: title, then the lines."""
+    lines = _text_lines(text)
+    pages: list[bytes] = []
+    start = 0
+    while True:
+        parts = []
+        if not pages and title:
+            parts.append(
+                b"BT /HimBold 11 Tf %d %d Td %s Tj ET" % (_MARGIN, _TOP, pdf_string(title[:110]))
+            )
+            top, count = _TOP - 2 * _LEADING, _LINES_FIRST
+        else:
+            top, count = _TOP, _LINES
+        chunk = lines[start : start + count]
+        start += count
+        if chunk:
+            shown = b" Tj T* ".join(pdf_string(line) for line in chunk)
+            parts.append(
+                b"BT /HimMono 9 Tf %d TL %d %d Td %s Tj ET" % (_LEADING, _MARGIN, top, shown)
+            )
+        pages.append(b"\n".join(parts))
+        if start >= len(lines):
+            return pages
+
+
+def text_resources(pdf: pikepdf.Pdf) -> pikepdf.Object:
+    """The resources text pages use (one dictionary, shared by all of them in ``pdf``)."""
+
+    def font(base: str) -> pikepdf.Dictionary:
+        return pikepdf.Dictionary(
+            Type=pikepdf.Name.Font,
+            Subtype=pikepdf.Name.Type1,
+            BaseFont=pikepdf.Name(base),
+            Encoding=pikepdf.Name.WinAnsiEncoding,
+        )
+
+    return pdf.make_indirect(
+        pikepdf.Dictionary(
+            Font=pikepdf.Dictionary(HimMono=font("/Courier"), HimBold=font("/Helvetica-Bold"))
+        )
+    )
+
+
+def text_page(pdf: pikepdf.Pdf, resources: pikepdf.Object, content: bytes) -> pikepdf.Page:
+    return pikepdf.Page(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Page,
+            MediaBox=pikepdf.Array([0, 0, *_PAGE]),
+            Resources=resources,
+            Contents=pikepdf.Stream(pdf, content),
+        )
+    )
 
 
 def text_pdf(text: str, *, title: str = "") -> bytes:
-    """One text document typeset on letter pages."""
-    return text_pdfs([(title, text)])[0]
+    """One text document typeset on letter pages, as a PDF of its own."""
+    pdf = pikepdf.new()
+    resources = text_resources(pdf)
+    for content in text_page_contents(title, text):
+        pdf.pages.append(text_page(pdf, resources, content))
+    buffer = io.BytesIO()
+    pdf.save(buffer, compress_streams=True)
+    return buffer.getvalue()
 
 
 def redacted_page_pdf(source: pikepdf.Pdf, index: int, boxes) -> bytes:
@@ -213,15 +261,14 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def text_key(item: RequestDocument, title: str | None = None) -> str:
-    return _digest(TEXT_LAYOUT, label(item) if title is None else title, item.version.text)
-
-
 def redaction_key(item: RequestDocument, page: int, boxes) -> str:
     version = item.version
     coordinates = sorted(f"{b.x0:.6f},{b.y0:.6f},{b.x1:.6f},{b.y1:.6f}" for b in boxes)
+    # A typeset page also depends on the layout and on the title printed on it.
+    typeset = f"{TEXT_LAYOUT}|{label(item)}" if is_text(version) else ""
     return _digest(
         REDACTION_LAYOUT,
+        typeset,
         str(version.pk),
         version.sha256 or "",
         str(page),
@@ -230,8 +277,10 @@ def redaction_key(item: RequestDocument, page: int, boxes) -> str:
 
 
 def prepared_for(items: list[RequestDocument]) -> dict[tuple[int, str, int], tuple[str, bytes]]:
-    """The prepared pieces of these items as (key, PDF) by (item id, kind, page): one query."""
-    kept = PreparedPDF.objects.filter(item__in=[i.pk for i in items])
+    """The prepared pictures of these items as (key, PDF) by (item id, kind, page): one query."""
+    kept = PreparedPDF.objects.filter(
+        item__in=[i.pk for i in items], kind=PreparedPDF.Kind.REDACTED
+    )
     return {
         (item_id, kind, page): (key, pdf)
         for item_id, kind, page, key, pdf in kept.values_list(
@@ -246,26 +295,8 @@ def _store(item: RequestDocument, kind: str, page: int, key: str, data: bytes) -
     )
 
 
-def prepare_text(item: RequestDocument) -> bytes | None:
-    """The item's text typeset (made now unless a matching one is kept); None if not text."""
-    if not is_text(item.version):
-        return None
-    if item.pk is None:  # not chosen yet (its page count is being checked): nothing to keep
-        return text_pdf(item.version.text, title=label(item))
-    key = text_key(item)
-    kept = PreparedPDF.objects.filter(item=item, kind=PreparedPDF.Kind.TEXT, page=0).first()
-    if kept is not None and kept.key == key:
-        return bytes(kept.pdf)
-    data = text_pdf(item.version.text, title=label(item))
-    _store(item, PreparedPDF.Kind.TEXT, 0, key, data)
-    return data
-
-
 def item_pdf(item: RequestDocument) -> pikepdf.Pdf:
-    """The item's document as a PDF, typeset text taken from (or kept for) later builds."""
-    data = prepare_text(item)
-    if data is not None:
-        return pikepdf.open(io.BytesIO(data))
+    """The item's document as a PDF (a text document typeset)."""
     return version_pdf(item.version, label(item))
 
 

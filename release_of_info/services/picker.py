@@ -2,9 +2,9 @@
 
 The version chosen is fixed when the document is picked, so what is checked in
 quality check is what leaves; a document left out keeps its row with the reason.
-The slow pieces of the build are made here, while the specialist works: a text
-document is typeset when it is chosen, a page is rasterized with its black boxes
-when an area on it is marked or unmarked (``services.pages``).
+The slow piece of a build is made here, while the specialist works: a page is
+rasterized with its black boxes when an area on it is marked or unmarked
+(``services.pages``).
 """
 
 from __future__ import annotations
@@ -112,7 +112,6 @@ def document_choose(
     )
     _check_pages(item, item.pages)
     item.save()
-    page_services.prepare_text(item)
     trail.record(trail.Action.CREATE, obj=item, reason="document chosen for release")
     return item
 

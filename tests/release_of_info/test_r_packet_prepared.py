@@ -56,31 +56,44 @@ def mark(item, user, box=TOP_LINE, page=1):
     return picker.redaction_add(item=item, user=user, page=page, x0=x0, y0=y0, x1=x1, y1=y1)
 
 
-def test_choosing_a_text_document_typesets_it_once_and_the_build_uses_that(facility, specialist):
+def test_a_text_document_is_typeset_into_the_packet_title_lines_and_page_breaks(
+    facility, specialist
+):
     request = s.roi(facility)
-    item = picker.document_choose(
-        roi=request, document=s.text_document(request, "Discharge summary body"), user=specialist
-    )
-    piece = PreparedPDF.objects.get(item=item, kind=PreparedPDF.Kind.TEXT)
-    assert "Discharge summary body" in s.words(bytes(piece.pdf))
-    # The build takes the kept piece: replace its pages (same key) and the packet shows it.
-    piece.pdf = s.pdf([["Typeset earlier"]])
-    piece.save()
-    assert "Typeset earlier" in packet_text(request)
+    body = "\n".join(f"Line {n} of the note (x) \\ café" for n in range(1, 121))
+    body += "\n" + "word " * 60  # one line longer than a page is wide: wrapped
+    doc = s.text_document(request, body, title="Discharge")
+    picker.document_choose(roi=request, document=doc, user=specialist)
+    pages = s.page_texts(packet_bytes(request))[2:]  # after the cover letter and invoice
+    assert len(pages) == 3  # 57 lines under the title, then 59 a page
+    assert pages[0].startswith("Progress note Discharge Line 1 of the note (x) \\ café")
+    assert "Line 57 " in pages[0] and "Line 58 " not in pages[0]
+    assert "Line 58 " in pages[1] and "Line 117 " in pages[2] and "word word" in pages[2]
+    assert all(f"T-00000{n}" in page for n, page in enumerate(pages, start=1))
+    assert not PreparedPDF.objects.exists()  # nothing is kept for a text document
 
 
-def test_a_stale_text_piece_is_made_again_not_released(facility, specialist):
+def test_a_marked_area_on_a_text_document_is_redacted_too(facility, specialist):
     request = s.roi(facility)
-    document = s.text_document(request, "The real note", title="Old title")
-    item = picker.document_choose(roi=request, document=document, user=specialist)
-    piece = PreparedPDF.objects.get(item=item)
-    piece.pdf = s.pdf([["Wrong pages"]])
-    piece.save()
-    document.title = "New title"  # the label on the typeset page changes: the key no longer matches
-    document.save()
-    text = packet_text(request)
-    assert "Wrong pages" not in text
-    assert "The real note" in text and "New title" in text
+    doc = s.text_document(request, "SECRETWORD on the first line\nsecond line", title="Note")
+    item = picker.document_choose(roi=request, document=doc, user=specialist)
+    mark(item, specialist, box=(0.0, 0.0, 1.0, 0.2))
+    assert PreparedPDF.objects.filter(item=item).count() == 1
+    assert "SECRETWORD" not in packet_text(request)
+
+
+def test_a_text_documents_redacted_picture_is_made_again_when_its_title_changes(
+    facility, specialist
+):
+    request = s.roi(facility)
+    doc = s.text_document(request, "SECRETWORD here", title="Old title")
+    item = picker.document_choose(roi=request, document=doc, user=specialist)
+    mark(item, specialist, box=(0.0, 0.5, 1.0, 0.6))  # an empty band: the page stays legible
+    kept = PreparedPDF.objects.get(item=item)
+    doc.title = "New title"
+    doc.save()
+    item.refresh_from_db()
+    assert kept.key != pages.redaction_key(item, 1, list(item.redactions.all()))
 
 
 def test_marking_an_area_prepares_the_redacted_page_and_unmarking_drops_it(facility, specialist):
