@@ -74,7 +74,7 @@ class CodeSetImportView(PolicyMixin, generic.FormView):
         try:
             job = codeset_imports.import_request(
                 kind=data["kind"],
-                data=upload.read(),
+                data=upload,
                 filename=upload.name,
                 version=data["version"],
                 effective_from=data["effective_from"],

@@ -180,7 +180,7 @@ class CodeSetViewSet(viewsets.ReadOnlyModelViewSet):
         try:
             job = codeset_imports.import_request(
                 kind=data["kind"],
-                data=upload.read(),
+                data=upload,
                 filename=upload.name,
                 version=data["version"],
                 effective_from=data["effective_from"],

@@ -20,7 +20,7 @@ import datetime as dt
 import hashlib
 import logging
 
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.utils import timezone
 
@@ -57,7 +57,7 @@ def _check(kind: str, setting: str, version: str, start: dt.date, end: dt.date |
 def import_request(
     *,
     kind: str,
-    data: bytes,
+    data: bytes | File,
     filename: str,
     version: str,
     effective_from: dt.date,
@@ -66,11 +66,22 @@ def import_request(
     user=None,
 ) -> CodeSetImport:
     """Store the file and queue its load; raises ``CodeSetError`` for a request that
-    cannot succeed whatever the file holds."""
+    cannot succeed whatever the file holds.
+
+    ``data``: the file's bytes, or the uploaded file itself, which is hashed and
+    stored chunk by chunk (an NCCI file is tens of megabytes: a web worker need not
+    hold it in memory)."""
     setting = setting or ""
     _check(kind, setting, version, effective_from, effective_to)
-    if not data:
+    upload = ContentFile(data) if isinstance(data, bytes) else data
+    digest, size = hashlib.sha256(), 0
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+        size += len(chunk)
+    if not size:
         raise codesets.CodeSetError("The file is empty.")
+    upload.seek(0)
     name = (filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:200]
     job = CodeSetImport(
         kind=kind,
@@ -79,12 +90,12 @@ def import_request(
         effective_from=effective_from,
         effective_to=effective_to,
         filename=name,
-        sha256=hashlib.sha256(data).hexdigest(),
-        size=len(data),
+        sha256=digest.hexdigest(),
+        size=size,
         context=context.current().as_dict(),
         requested_by=user if getattr(user, "pk", None) else None,
     )
-    job.file.save(f"{job.public_id}.upload", ContentFile(data), save=False)
+    job.file.save(f"{job.public_id}.upload", upload, save=False)
     job.save()
     transaction.on_commit(lambda: _enqueue(job.pk))
     return job

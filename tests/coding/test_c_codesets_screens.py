@@ -106,6 +106,8 @@ def test_manager_imports_a_file(manager, eager, django_capture_on_commit_callbac
     assert event.username == manager.username and "ccipra.txt" in str(event.detail)
     job.refresh_from_db()
     assert job.status == CodeSetImport.Status.DONE and not job.file  # the upload is not kept
+    assert (job.sha256, job.size) == (codesets.sha256_of(NCCI_PTP.encode()), len(NCCI_PTP))
+    assert cs.source_sha256 == job.sha256  # the version records the file it came from
     assert "ccipra.txt" in client.get(reverse(LIST)).content.decode()  # recent imports
 
 
