@@ -1,7 +1,9 @@
 """Benchmark: validate + group one 20-code inpatient encounter, ours vs raw msdrg.
 
-In one run, on a throwaway database, for a saved inpatient encounter with 20
-codes (a principal, 15 secondary diagnoses, 4 procedures):
+In one run, on a throwaway database holding the full FY2026 ICD-10-CM and
+ICD-10-PCS (as a hospital has them; ``--needed-only`` loads just the categories
+the encounter uses, quicker), for a saved inpatient encounter with 20 codes (a
+principal, 15 secondary diagnoses, 4 procedures):
 
 - raw msdrg: what msdrg itself offers for "validate + group", on inputs built
   before timing: ``msdrg.MceEditor().edit(mce_input)`` then
@@ -25,7 +27,7 @@ first claim after a code-set load pays).
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/him_bench_workspace python bench/coding_workspace.py
 
 The database named by DATABASE_URL is dropped and recreated: never point this at
-a real one. Options: --calls, --rounds.
+a real one. Options: --calls, --rounds, --needed-only.
 """
 
 from __future__ import annotations
@@ -67,6 +69,11 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=2000, help="calls per arm per round")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--needed-only",
+        action="store_true",
+        help="load only the categories the encounter uses (quicker; default: full code sets)",
+    )
     return parser.parse_args()
 
 
@@ -89,19 +96,19 @@ def prepare_database() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "him.settings")
 
 
-def seed():
-    """A small FY2026 code set, one inpatient encounter and its 20 saved codes."""
+def seed(full: bool = True):
+    """The FY2026 code sets, one inpatient encounter and its 20 saved codes."""
     from coding.models import DiagnosisLine, ProcedureLine
 
-    # The real code sets (only the categories this encounter needs): real notes,
-    # references and 7th characters for the edits to read.
+    # The real code sets, whole (as a hospital has them) unless --needed-only: real
+    # notes, references and 7th characters for the edits to read.
     from coding.services import codesets
     from coding.services.encounters import coding_for
     from him.models import Facility
     from records.models import Encounter, Patient
 
-    codesets.load_icd10cm(only=sorted({c[:3] for c, _ in DIAGNOSES}))
-    codesets.load_icd10pcs(only=sorted(PROCEDURES))
+    codesets.load_icd10cm(only=None if full else sorted({c[:3] for c, _ in DIAGNOSES}))
+    codesets.load_icd10pcs(only=None if full else sorted(PROCEDURES))
     facility = Facility.objects.create(code="BENCHWS", name="Bench Hospital")
     patient = Patient.objects.create(
         facility=facility,
@@ -153,7 +160,9 @@ def main() -> None:
     from coding.models import EncounterCoding
     from coding.services import grouping
 
-    coding = seed()
+    t0 = time.perf_counter()
+    coding = seed(full=not args.needed_only)
+    print(f"  code sets and encounter loaded in {time.perf_counter() - t0:.0f} s")
     claim = claim_of(coding)
     print(f"\n== validate + group, 20-code inpatient encounter ({connection.vendor}) ==")
     print(f"  edits registered: {len(edits.registered())}: {', '.join(edits.registered()) or '-'}")

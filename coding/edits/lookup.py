@@ -32,7 +32,7 @@ import time
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from coding.edits import EditContext
 from coding.models import Code, CodeNote, CodeReference, CodeSet, CodeSystem, SeventhCharacter
@@ -243,12 +243,22 @@ def load(sets: dict[str, CodeSet | None], groups: dict[str, set[str]]) -> CodeIn
                 # With its prefixes, so a code's chain never depends on what else was loaded.
                 wanted.update(variant[:n] for n in range(3, 7))
                 wanted.update(variant + c for c in code[-1:])
-        rows = (
-            Code.objects.filter(code_set=cm_set, code__in=sorted(wanted))
-            .select_related("parent", "parent__parent")
-            .annotate(n_children=Count("children", filter=Q(children__code__regex=r"^.{1,6}$")))
+        rows = list(
+            Code.objects.filter(code_set=cm_set, code__in=sorted(wanted)).select_related(
+                "parent", "parent__parent"
+            )
+        )
+        # How many children (not 7th-character codes) each has: its own indexed query (as
+        # an annotation, PostgreSQL scanned the whole code table for the join).
+        counts = dict(
+            Code.objects.filter(parent_id__in=[r.pk for r in rows], code__regex=r"^.{1,6}$")
+            .order_by()
+            .values("parent_id")
+            .annotate(n=Count("id"))
+            .values_list("parent_id", "n")
         )
         for row in rows:
+            row.n_children = counts.get(row.pk, 0)
             idx.cm[row.code] = row
             idx.by_id[row.pk] = row
             for parent in (row.parent, row.parent.parent if row.parent else None):
@@ -287,20 +297,24 @@ def load(sets: dict[str, CodeSet | None], groups: dict[str, set[str]]) -> CodeIn
 
 
 def children_of(parent_ids) -> dict[int, list[dict]]:
-    """Children and grandchildren of the given codes, by the given code's id (one query)."""
+    """Children and grandchildren of the given codes, by the given code's id."""
     parent_ids = set(parent_ids)
     out: dict[int, list[dict]] = defaultdict(list)
     if not parent_ids:
         return out
-    rows = (
-        Code.objects.filter(Q(parent_id__in=parent_ids) | Q(parent__parent_id__in=parent_ids))
-        .order_by("position")
-        .values("code", "title", "billable", "parent_id", "parent__parent_id")
+    # Two indexed queries: with one "parent or grandparent" condition PostgreSQL scanned
+    # the whole code table.
+    fields = ("id", "code", "title", "billable", "parent_id", "position")
+    children = list(Code.objects.filter(parent_id__in=parent_ids).order_by().values(*fields))
+    grandparent = {c["id"]: c["parent_id"] for c in children}
+    grandchildren = list(
+        Code.objects.filter(parent_id__in=list(grandparent)).order_by().values(*fields)
     )
-    for r in rows:
-        for pid in (r["parent_id"], r["parent__parent_id"]):
-            if pid in parent_ids:
-                out[pid].append(r)
+    placed = [(c, c["parent_id"]) for c in children]
+    placed += [(c, grandparent[c["parent_id"]]) for c in grandchildren]
+    for row, under in sorted(placed, key=lambda pair: pair[0]["position"]):
+        if under in parent_ids:
+            out[under].append(row)
     return out
 
 
