@@ -24,7 +24,7 @@ from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.utils import timezone
 
-from coding.models import CodeSetImport, MueLimit, NcciPair
+from coding.models import CodeSetImport
 from coding.services import codesets
 from him import context
 from him.leases import LeasedJob
@@ -34,23 +34,6 @@ S = CodeSetImport.Status
 LEASE = dt.timedelta(hours=1)  # a full NCCI quarter on a slow database takes minutes
 QUEUED_GRACE = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 3
-
-
-def _check(kind: str, setting: str, version: str, start: dt.date, end: dt.date | None) -> None:
-    if kind not in codesets.IMPORTERS:
-        raise codesets.CodeSetError(
-            f"Unknown file kind {kind!r}; one of: {', '.join(codesets.IMPORTERS)}."
-        )
-    if kind == "ncci_ptp" and setting not in NcciPair.Setting.values:
-        raise codesets.CodeSetError("Choose practitioner or hospital for an NCCI PTP file.")
-    if kind == "mue" and setting not in MueLimit.Setting.values:
-        raise codesets.CodeSetError("Choose practitioner, hospital or DME for an MUE file.")
-    if not version.strip():
-        raise codesets.CodeSetError("Give the version (e.g. 2026, 2026Q1).")
-    if len(version.strip()) > 20:
-        raise codesets.CodeSetError("The version is at most 20 characters.")
-    if end and end < start:
-        raise codesets.CodeSetError("The version cannot end before it starts.")
 
 
 @transaction.atomic
@@ -72,7 +55,7 @@ def import_request(
     stored chunk by chunk (an NCCI file is tens of megabytes: a web worker need not
     hold it in memory)."""
     setting = setting or ""
-    _check(kind, setting, version, effective_from, effective_to)
+    codesets.check_import(kind, version, effective_from, effective_to, setting=setting)
     upload = ContentFile(data) if isinstance(data, bytes) else data
     digest, size = hashlib.sha256(), 0
     upload.seek(0)

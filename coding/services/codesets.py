@@ -565,11 +565,7 @@ class ImportRequest:
     label: str = ""
 
     def version_for(self, system: str, label: str) -> _Version:
-        version = self.version.strip()
-        if not version:
-            raise CodeSetError("Give the version (e.g. 2026, 2026Q1).")
-        if len(version) > 20:
-            raise CodeSetError("The version is at most 20 characters.")
+        version = _checked_version(self.version)
         return _Version(
             system,
             version,
@@ -579,6 +575,39 @@ class ImportRequest:
             self.filename,
             sha256_of(self.data),
         )
+
+
+def _checked_version(version: str) -> str:
+    version = version.strip()
+    if not version:
+        raise CodeSetError("Give the version (e.g. 2026, 2026Q1).")
+    if len(version) > 20:
+        raise CodeSetError("The version is at most 20 characters.")
+    return version
+
+
+def check_import(
+    kind: str,
+    version: str,
+    effective_from: dt.date,
+    effective_to: dt.date | None,
+    *,
+    setting: str = "",
+) -> None:
+    """Refuse, before the file is read, an import that cannot succeed whatever it holds:
+    the checks the import itself makes of its kind, setting, version and dates."""
+    if kind not in IMPORTERS:
+        raise CodeSetError(_unknown_kind(kind))
+    if kind == "ncci_ptp":
+        _setting(setting, NcciPair.Setting)
+    elif kind == "mue":
+        _setting(setting, MueLimit.Setting)
+    _checked_version(version)
+    _validate_dates(effective_from, effective_to)
+
+
+def _unknown_kind(kind: str) -> str:
+    return f"Unknown file kind {kind!r}; one of: {', '.join(IMPORTERS)}."
 
 
 def _read(reader, data: bytes):
@@ -762,7 +791,7 @@ def _run_import(kind: str, request: ImportRequest, *, setting: str = "") -> list
         return [import_ncci_ptp(request, setting=setting)]
     if kind == "mue":
         return [import_mue(request, setting=setting)]
-    raise CodeSetError(f"Unknown file kind {kind!r}; one of: {', '.join(IMPORTERS)}.")
+    raise CodeSetError(_unknown_kind(kind))
 
 
 def display(code: Code) -> str:

@@ -482,13 +482,8 @@ def assemble(packet: Packet, *, progress=lambda p: None) -> tuple[bytes, BuildFa
         )
     out = _open(_front_matter(roi, packet, facts.pages, facts.part2), opened)
     front = len(out.pages)
-    shared: list = []  # the text pages' resources, made at the first text page
-
-    def text_resources():
-        if not shared:
-            shared.append(page_services.text_resources(out))
-        return shared[0]
-
+    # Shared by every text page (unused, it is not written: the save keeps what is reached).
+    text_resources = page_services.text_resources(out)
     for n, part in enumerate(parts, start=1):
         _add_pages(out, part, redactions.get(part.item.pk, {}), prepared, opened, text_resources)
         progress(25 + 55 * n // len(parts))
@@ -522,9 +517,7 @@ def _add_pages(
         first, last = run[0], run[-1]
         if part.text is not None:
             for page in run:
-                out.pages.append(
-                    page_services.text_page(out, text_resources(), part.text[page - 1])
-                )
+                out.pages.append(page_services.text_page(out, text_resources, part.text[page - 1]))
         elif first == 1 and last == len(run) == len(source.pages):
             out.pages.extend(source.pages)  # the whole document: pikepdf's fast path
         elif last - first + 1 == len(run):  # consecutive: one slice
@@ -544,14 +537,7 @@ def _add_pages(
         if kept_key == key:
             data = bytes(data)
         else:
-            whole = (
-                source
-                if source is not None
-                else _open(
-                    page_services.text_pdf(item.version.text, title=page_services.label(item)),
-                    opened,
-                )
-            )
+            whole = source if source is not None else page_services.item_pdf(item)
             data = page_services.redacted_page_pdf(whole, page - 1, marks)
         out.pages.extend(_open(data, opened).pages)
     flush()
