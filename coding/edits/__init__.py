@@ -12,6 +12,7 @@ shown and does not block.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -77,9 +78,15 @@ def registered() -> list[str]:
     return list(_checks)
 
 
+@functools.lru_cache(maxsize=4096)
+def _line_order(line: str) -> tuple[str, int]:
+    kind, _, seq = line.partition(":")
+    return kind, int(seq) if seq.isdigit() else 0
+
+
 def _order(edit: Edit) -> tuple:
-    kind, _, seq = edit.line.partition(":")
-    return (edit.severity != ERROR, kind, int(seq) if seq.isdigit() else 0, edit.id)
+    kind, seq = _line_order(edit.line)
+    return (edit.severity != ERROR, kind, seq, edit.id)
 
 
 def run(claim: Claim) -> list[Edit]:
@@ -87,4 +94,5 @@ def run(claim: Claim) -> list[Edit]:
     edits: list[Edit] = []
     for check in _checks.values():
         edits.extend(check(claim, ctx))
-    return sorted(edits, key=_order)
+    edits.sort(key=_order)
+    return edits

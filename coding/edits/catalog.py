@@ -327,6 +327,9 @@ def spec(edit_id: str) -> EditSpec:
     return CATALOG[edit_id]
 
 
+_new_edit = object.__new__
+
+
 def make(
     edit_id: str,
     message: str,
@@ -337,18 +340,25 @@ def make(
     rule: str = "",
     extra: dict | None = None,
 ) -> Edit:
-    """An ``Edit`` whose severity and rule come from the catalog."""
+    """An ``Edit`` whose severity and rule come from the catalog.
+
+    Built without the frozen dataclass's ``__init__`` (which sets each field through
+    ``object.__setattr__``): every check makes its edits here, on every validation.
+    The instance is the same as ``Edit(...)`` would give (a test compares them).
+    """
     s = CATALOG[edit_id]
-    return Edit(
+    edit = _new_edit(Edit)
+    edit.__dict__.update(
         id=edit_id,
         severity=s.severity,
         message=message,
         rule=rule or s.rule,
-        codes=tuple(codes),
+        codes=codes if type(codes) is tuple else tuple(codes),
         line=line,
-        suggestions=tuple(suggestions),
+        suggestions=suggestions if type(suggestions) is tuple else tuple(suggestions),
         extra=extra or {},
     )
+    return edit
 
 
 def entries() -> list[dict]:

@@ -122,9 +122,12 @@ def check_poa(claim: Claim, ctx: EditContext):
         f = dx.get(code)
         flag = f.poa_flag if f is not None else None
         exempt = listed.exempt(code) if flag is None else flag
-        poa = (d.poa or "").strip().upper()
+        poa = d.poa
         if poa in REPORTED and not exempt:
             continue  # the usual line: an indicator on a code that needs one
+        poa = (poa or "").strip().upper()
+        if poa in REPORTED and not exempt:
+            continue
         line = f"dx:{i}"
         if poa and poa not in POA_VALUES:
             yield make(

@@ -9,6 +9,7 @@ October 1 are not known yet.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 from coding.edits import register
@@ -19,6 +20,7 @@ from coding.models import CodeSystem
 _FISCAL = re.compile(r"^FY(\d{4})$")
 
 
+@functools.lru_cache(maxsize=256)
 def fiscal_year_end(version: str) -> dt.date | None:
     match = _FISCAL.match(version or "")
     return dt.date(int(match[1]), 9, 30) if match else None
@@ -26,9 +28,12 @@ def fiscal_year_end(version: str) -> dt.date | None:
 
 @register("codeset_currency")
 def codeset_currency(claim, ctx):
-    systems = [CodeSystem.ICD10CM] + ([CodeSystem.ICD10PCS] if claim.procedures else [])
+    sets = sets_in_force(ctx)  # kept a while; shared with the other checks
+    systems = (
+        (CodeSystem.ICD10CM, CodeSystem.ICD10PCS) if claim.procedures else (CodeSystem.ICD10CM,)
+    )
     for system in systems:
-        cs = sets_in_force(ctx).get(system)  # one query, shared with the other checks
+        cs = sets.get(system)
         end = fiscal_year_end(cs.version) if cs is not None else None
         if cs is None or end is None or cs.effective_to is not None or claim.code_date <= end:
             continue

@@ -316,22 +316,38 @@ def _claim_facts(ctx: EditContext) -> ClaimFacts:
     claim = ctx.claim
     sets = sets_in_force(ctx)
     kept = store(ctx)
-    lines = [(i, clean(d.code), d) for i, d in enumerate(claim.diagnoses, start=1)]
-    dx = {code for _, code, _ in lines if code}
-    dx.update(c for c in (clean(claim.admitting_dx), clean(claim.reason_for_visit)) if c)
-    px = {c for c in (clean(p.code) for p in claim.procedures) if c}
-    svc = {c for c in (clean(s.code) for s in claim.services) if c}
+    lines: list[tuple[int, str, Dx]] = []
+    dx: set[str] = set()
+    for i, d in enumerate(claim.diagnoses, start=1):
+        code = clean(d.code)
+        lines.append((i, code, d))
+        if code:
+            dx.add(code)
+    for extra in (claim.admitting_dx, claim.reason_for_visit):
+        if extra and (code := clean(extra)):
+            dx.add(code)
+    others = {c for c in (clean(p.code) for p in claim.procedures) if c}
+    others.update(c for c in (clean(s.code) for s in claim.services) if c)
     missing_dx = dx - kept.known_dx
-    missing = (px | svc) - kept.known
+    missing = others - kept.known if others else others
     if missing_dx or missing:
+        px = {c for c in (clean(p.code) for p in claim.procedures) if c}
+        svc = {c for c in (clean(s.code) for s in claim.services) if c}
         _learn(kept, sets, {"dx": missing_dx, "px": px & missing, "svc": svc & missing})
     compiled = kept.compiled
-    facts = {code: compiled[code] for code in dx if code in compiled}
-    assigned = [
-        (i, code, f) for i, code, _ in lines if (f := facts.get(code)) is not None and f.assigned
-    ]
-    prefix_keys = frozenset().union(*(f.prefixes for _, _, f in assigned))
-    return ClaimFacts(sets, kept.idx, facts, lines, assigned, prefix_keys)
+    facts: dict[str, DxFacts] = {}
+    for code in dx:
+        f = compiled.get(code)
+        if f is not None:
+            facts[code] = f
+    assigned: list[tuple[int, str, DxFacts]] = []
+    prefix_keys: set[str] = set()
+    for i, code, _ in lines:
+        f = facts.get(code)
+        if f is not None and f.assigned:
+            assigned.append((i, code, f))
+            prefix_keys.update(f.prefixes)
+    return ClaimFacts(sets, kept.idx, facts, lines, assigned, frozenset(prefix_keys))
 
 
 def _learn(kept: Store, sets: dict[str, CodeSet | None], groups: dict[str, set[str]]) -> None:

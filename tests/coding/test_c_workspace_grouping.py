@@ -128,3 +128,30 @@ def test_what_if_add_remove_and_principal_without_writing():
 def test_an_ungroupable_principal_is_reported_not_raised():
     result = grouping.group(claim("J18"))  # a header, not a code
     assert not result["ok"] and result["message"]
+
+
+@pytest.mark.parametrize(
+    "codes, procedures",
+    [
+        (("J189", "I10", "J9601", "N179", "E1165"), ()),
+        (("I5021", "I5023", "J9601"), ("5A1945Z",)),
+        (("S72001A", "W010XXA", "Z9181"), ("0QS604Z", "0QS704Z")),
+        (("ZZZ99", "J189"), ()),  # not a code: the grouper's own answer (ungroupable)
+    ],
+)
+def test_the_direct_native_call_answers_what_msdrg_group_answers(codes, procedures):
+    """``native_group`` skips msdrg's per-call re-check of its input, nothing else."""
+    c = claim(*codes, procedures=procedures)
+    data = grouping.grouper_input(c, grouping.version_for(c.code_date))
+    grouper, _ = grouping._grouper(data["version"])
+    expected = grouper.group(data)
+    expected.pop("conversions")  # msdrg adds the code conversions it made: none here
+    assert grouping.native_group(grouper, data) == expected
+
+
+def test_a_grouper_without_the_native_entry_point_is_called_through_group():
+    class Other:
+        def group(self, data):
+            return {"final_drg": 999, "asked": data}
+
+    assert grouping.native_group(Other(), {"pdx": {"code": "J189"}})["final_drg"] == 999
