@@ -274,6 +274,7 @@ class ClaimFacts:
     lines: list[tuple[int, str, Dx]]  # (position, clean code, line) per diagnosis line
     assigned: list[tuple[int, str, DxFacts]]  # the lines the note edits read
     prefix_keys: frozenset[str] = frozenset()  # every prefix of an assigned code
+    all_ok: bool = False  # every diagnosis code is a valid billable code
     _positions: dict[str, int] | None = field(default=None, repr=False)
 
     def may_name_other(self, group: NoteGroup | NoteFacts, code: str) -> bool:
@@ -336,10 +337,13 @@ def _claim_facts(ctx: EditContext) -> ClaimFacts:
         _learn(kept, sets, {"dx": missing_dx, "px": px & missing, "svc": svc & missing})
     compiled = kept.compiled
     facts: dict[str, DxFacts] = {}
+    all_ok = True
     for code in dx:
         f = compiled.get(code)
         if f is not None:
             facts[code] = f
+            if all_ok and f.resolved.status != "ok":
+                all_ok = False
     assigned: list[tuple[int, str, DxFacts]] = []
     prefix_keys: set[str] = set()
     for i, code, _ in lines:
@@ -347,7 +351,7 @@ def _claim_facts(ctx: EditContext) -> ClaimFacts:
         if f is not None and f.assigned:
             assigned.append((i, code, f))
             prefix_keys.update(f.prefixes)
-    return ClaimFacts(sets, kept.idx, facts, lines, assigned, frozenset(prefix_keys))
+    return ClaimFacts(sets, kept.idx, facts, lines, assigned, frozenset(prefix_keys), all_ok)
 
 
 def _learn(kept: Store, sets: dict[str, CodeSet | None], groups: dict[str, set[str]]) -> None:

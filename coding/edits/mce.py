@@ -84,18 +84,32 @@ def _shaped(code: str) -> bool:
     return _CODE.match(code) is not None
 
 
+@functools.lru_cache(maxsize=65536)
+def _item(code: str, poa: str) -> dict | None:
+    """A diagnosis as the MCE reads it, None when it could not read the code (cached per
+    code and indicator, asked of every line: the dict is shared, never changed)."""
+    code = clean(code)
+    if not _shaped(code):
+        return None
+    poa = poa.upper()
+    return {"code": code, "poa": poa} if poa in _REPORTED_POA else {"code": code}
+
+
+@functools.lru_cache(maxsize=65536)
+def _px_item(code: str) -> dict | None:
+    code = clean(code)
+    return {"code": code} if _shaped(code) else None
+
+
 def mce_input(claim: Claim) -> dict | None:
     if not claim.inpatient or not claim.diagnoses:
         return None
     on = claim.code_date
     if not 2000 <= on.year <= 2100:  # the editor's range of discharge dates
         return None
-    dxs = []
-    for d in claim.diagnoses:
-        code = clean(d.code)
-        poa = d.poa.upper() if d.poa else ""
-        dxs.append({"code": code, "poa": poa} if poa in _REPORTED_POA else {"code": code})
-    if not _shaped(dxs[0]["code"]):
+    principal, *others = claim.diagnoses
+    pdx = _item(principal.code, principal.poa or "")
+    if pdx is None:
         return None
     disposition = claim.disposition
     data = {
@@ -103,11 +117,9 @@ def mce_input(claim: Claim) -> dict | None:
         "age": max(0, int(claim.age)),
         "sex": _SEX.get((claim.sex or "").upper(), 2),
         "discharge_status": int(disposition) if disposition.isdigit() else 1,
-        "pdx": dxs[0],
-        "sdx": [d for d in dxs[1:] if _shaped(d["code"])],
-        "procedures": [
-            {"code": c} for c in (clean(p.code) for p in claim.procedures) if _shaped(c)
-        ],
+        "pdx": pdx,
+        "sdx": [i for i in (_item(d.code, d.poa or "") for d in others) if i is not None],
+        "procedures": [i for i in (_px_item(p.code) for p in claim.procedures) if i is not None],
     }
     admit = clean(claim.admitting_dx)
     if admit and _shaped(admit):

@@ -75,9 +75,9 @@ def check_diagnosis_codes(claim: Claim, ctx: EditContext):
             "that date (manage.py load_codesets).",
         )
         return
-    dx = facts.dx
-    if all(f.resolved.ok for f in dx.values()):
+    if facts.all_ok:
         return
+    dx = facts.dx
     version = facts.sets[CodeSystem.ICD10CM].version
     not_valid = [code for code, f in dx.items() if f.resolved.status == "not_valid"]
     elsewhere = other_versions(ctx, CodeSystem.ICD10CM, not_valid) if not_valid else {}
