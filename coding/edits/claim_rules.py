@@ -135,7 +135,7 @@ def check_poa(claim: Claim, ctx: EditContext):
                 f"{cm(code)} (#{i}): POA '{d.poa}' is not a POA indicator. Use Y (present), "
                 "N (not present), U (documentation insufficient), W (clinically undetermined)"
                 + (", or 1 / blank (this code is exempt)." if exempt else "."),
-                codes=[code],
+                codes=(code,),
                 line=line,
             )
         elif exempt and poa in REPORTED:
@@ -143,7 +143,7 @@ def check_poa(claim: Claim, ctx: EditContext):
                 "POA-EXEMPT-CODE",
                 f"{cm(code)} (#{i}) is exempt from POA reporting: CMS expects 1 or blank, "
                 f"not '{poa}'.",
-                codes=[code],
+                codes=(code,),
                 line=line,
             )
         elif not exempt and poa == "1" and (listed.complete or flag is not None):
@@ -151,7 +151,7 @@ def check_poa(claim: Claim, ctx: EditContext):
                 "POA-EXEMPT-MISUSED",
                 f"{cm(code)} (#{i}) is not on the POA exempt list, so '1' is not allowed: "
                 "use Y, N, U or W.",
-                codes=[code],
+                codes=(code,),
                 line=line,
             )
         elif not exempt and poa == "1":
@@ -162,14 +162,14 @@ def check_poa(claim: Claim, ctx: EditContext):
                 f"{cm(code)} (#{i}) is not in the POA exempt categories this system knows, "
                 "so '1' may be wrong: use Y, N, U or W unless CMS's POA exempt list names "
                 "it. (An administrator can load CMS's list: CODING_POA_EXEMPT_FILE.)",
-                codes=[code],
+                codes=(code,),
                 line=line,
             )
         elif not exempt and not poa:
             yield make(
                 "POA-MISSING",
                 f"{cm(code)} (#{i}) needs a POA indicator: Y, N, U or W.",
-                codes=[code],
+                codes=(code,),
                 line=line,
             )
 
@@ -188,7 +188,7 @@ def check_duplicates(claim: Claim, ctx: EditContext):
                 "CM-DUPLICATE",
                 f"{cm(code)} is listed twice (#{first_at[code]} and #{i}): report each code "
                 "once; remove line #" + str(i) + ".",
-                codes=[code],
+                codes=(code,),
                 line=f"dx:{i}",
             )
         else:
@@ -213,7 +213,7 @@ def check_unspecified(claim: Claim, ctx: EditContext):
         yield make(
             "CM-UNSPECIFIED",
             f"{found.head} (#{i}) {found.tail}",
-            codes=[code],
+            codes=(code,),
             line=f"dx:{i}",
             suggestions=found.offered,
         )

@@ -257,7 +257,7 @@ def check_mce(claim: Claim, ctx: EditContext):
             yield make(
                 mce_id(name),
                 _message(name, code, claim),
-                codes=[code] if code else [],
+                codes=(code,) if code else (),
                 line=line,
                 rule=spec(mce_id(name)).rule + rule_suffix,
             )

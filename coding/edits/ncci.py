@@ -110,7 +110,7 @@ def _ptp(claim: Claim, ptp_set, lines, codes):
                     "NCCI-PTP",
                     f"{pair.column2} (line {i2}) is bundled into {pair.column1} (line {i1}) "
                     f"on {day.isoformat()}. {todo}{why}",
-                    codes=[pair.column1, pair.column2],
+                    codes=(pair.column1, pair.column2),
                     line=f"svc:{i2}",
                     extra={"modifier_indicator": pair.modifier_indicator},
                 )
@@ -142,7 +142,7 @@ def _mue(mue_set, lines, codes):
             f"unlikely edit of {limit.units} per {'line' if _line else 'day'}{how}. Check the "
             "units against the record; "
             "report more only with documentation the payer will review.",
-            codes=[code],
+            codes=(code,),
             line=f"svc:{first}",
             extra={"limit": limit.units, "units": total},
         )

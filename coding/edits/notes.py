@@ -41,7 +41,7 @@ def check_excludes1(claim: Claim, ctx: EditContext):
                         f"are mutually exclusive: {cm(a)} has Excludes1 '{note.note.text}'"
                         f"{where}. Keep the one the documentation supports; report both only "
                         "if the conditions are unrelated to each other.",
-                        codes=[first[1], second[1]],
+                        codes=(first[1], second[1]),
                         line=f"dx:{second[0]}",
                     )
 
@@ -75,7 +75,7 @@ def check_manifestation(claim: Claim, ctx: EditContext):
             yield make(
                 "CM-MANIFESTATION-PDX",
                 f"{cm(code)} {r.title} describes a manifestation and cannot be the {first}.{hint}",
-                codes=[code],
+                codes=(code,),
                 line="dx:1",
                 suggestions=[e[1] for e in etiologies[:1]],
             )
@@ -86,7 +86,7 @@ def check_manifestation(claim: Claim, ctx: EditContext):
                     "CM-CODE-FIRST",
                     f"{cm(code)} (#{i}) has a 'code first' note ({text}): move {cm(other)} "
                     f"(#{j}) before {cm(code)}.",
-                    codes=[code, other],
+                    codes=(code, other),
                     line=f"dx:{i}",
                 )
                 break
@@ -108,6 +108,6 @@ def check_use_additional(claim: Claim, ctx: EditContext):
                 "CM-USE-ADDITIONAL",
                 f"{cm(code)} (#{i}) has a 'use additional code' note: {note.note.text}. Add "
                 "the code if the documentation supports it.",
-                codes=[code],
+                codes=(code,),
                 line=f"dx:{i}",
             )

@@ -93,7 +93,7 @@ def check_diagnosis_codes(claim: Claim, ctx: EditContext):
                 "CM-MALFORMED",
                 f"'{shown}' ({where}) is not an ICD-10-CM code: a code is a letter, a digit, "
                 "then one to five letters or digits (e.g. E11.9). Check what was typed.",
-                codes=[code],
+                codes=(code,),
                 line=line,
             )
         elif r.status == "wrong_set":
@@ -102,7 +102,7 @@ def check_diagnosis_codes(claim: Claim, ctx: EditContext):
                 f"{code} ({where}) is {_a(r.elsewhere)} code, not a diagnosis. Put procedures on "
                 "procedure lines (ICD-10-PCS) or service lines (CPT/HCPCS) and code the "
                 "diagnosis with ICD-10-CM.",
-                codes=[code],
+                codes=(code,),
                 line=line,
             )
         elif r.status == "not_valid":
@@ -118,7 +118,7 @@ def check_diagnosis_codes(claim: Claim, ctx: EditContext):
                     f"{shown} ({where}) is not an ICD-10-CM code in {version} (in force on "
                     f"{claim.code_date.isoformat()}). Look the condition up in the index."
                 )
-            yield make("CM-NOT-VALID", text, codes=[code], line=line)
+            yield make("CM-NOT-VALID", text, codes=(code,), line=line)
         elif r.status == "header":
             offered = f.header_offered
             more = ""
@@ -128,7 +128,7 @@ def check_diagnosis_codes(claim: Claim, ctx: EditContext):
                 "CM-HEADER",
                 f"{shown} {r.title} ({where}) is a header, not a billable code: pick the "
                 f"code with more characters that the documentation supports.{more}",
-                codes=[code],
+                codes=(code,),
                 line=line,
                 suggestions=offered,
             )
@@ -142,7 +142,7 @@ def check_diagnosis_codes(claim: Claim, ctx: EditContext):
             yield make(
                 "CM-7TH-MISSING",
                 f"{shown} {r.title} ({where}) needs a 7th character: {chars}.{placeholder}",
-                codes=[code],
+                codes=(code,),
                 line=line,
                 suggestions=r.suggestions,
             )
@@ -152,7 +152,7 @@ def check_diagnosis_codes(claim: Claim, ctx: EditContext):
                 "CM-7TH-INVALID",
                 f"{shown} ({where}): 7th character '{code[6]}' is not allowed here. "
                 f"Allowed: {chars}.",
-                codes=[code],
+                codes=(code,),
                 line=line,
                 suggestions=r.suggestions,
             )
@@ -162,7 +162,7 @@ def check_diagnosis_codes(claim: Claim, ctx: EditContext):
                 f"{shown} ({where}) is missing the placeholder X: the code is "
                 f"{' or '.join(cm(s) for s in r.suggestions[:3])}"
                 f"{' ...' if len(r.suggestions) > 3 else ''}.",
-                codes=[code],
+                codes=(code,),
                 line=line,
                 suggestions=r.suggestions,
             )
@@ -190,7 +190,7 @@ def check_procedure_codes(claim: Claim, ctx: EditContext):
                     f"{code} (procedure {i}) is {_a(elsewhere)} code. Inpatient procedures are "
                     "coded with ICD-10-PCS (seven characters); CPT/HCPCS go on service lines, "
                     "diagnoses on diagnosis lines.",
-                    codes=[code],
+                    codes=(code,),
                     line=line,
                 )
             else:
@@ -198,7 +198,7 @@ def check_procedure_codes(claim: Claim, ctx: EditContext):
                     "PCS-MALFORMED",
                     f"'{code}' (procedure {i}) is not an ICD-10-PCS code: seven letters or "
                     "digits, never I or O (e.g. 0DTJ4ZZ).",
-                    codes=[code],
+                    codes=(code,),
                     line=line,
                 )
             continue
@@ -224,7 +224,7 @@ def check_procedure_codes(claim: Claim, ctx: EditContext):
             yield make(
                 "PCS-WRONG-SET",
                 f"{code} (procedure {i}) is {_a(elsewhere)} code, not an ICD-10-PCS procedure.",
-                codes=[code],
+                codes=(code,),
                 line=line,
             )
             continue
@@ -234,7 +234,7 @@ def check_procedure_codes(claim: Claim, ctx: EditContext):
             "PCS-NOT-VALID",
             f"{code} (procedure {i}) is not a valid ICD-10-PCS code in {pcs.version} (in force "
             f"on {claim.code_date.isoformat()}).{extra} Build it again from the PCS tables.",
-            codes=[code],
+            codes=(code,),
             line=line,
         )
 
@@ -258,7 +258,7 @@ def check_service_codes(claim: Claim, ctx: EditContext):
                 "SVC-WRONG-SET",
                 f"{code} (service line {i}) looks like an {kind} code. Service lines take CPT "
                 "or HCPCS codes; diagnoses go on diagnosis lines and are pointed to.",
-                codes=[code],
+                codes=(code,),
                 line=line,
             )
         else:
@@ -266,7 +266,7 @@ def check_service_codes(claim: Claim, ctx: EditContext):
                 "SVC-MALFORMED",
                 f"'{code}' (service line {i}) is not a CPT code (five characters, e.g. 99213) "
                 "or a HCPCS Level II code (a letter and four digits, e.g. J1100).",
-                codes=[code],
+                codes=(code,),
                 line=line,
             )
     if not checkable:
@@ -290,7 +290,7 @@ def check_service_codes(claim: Claim, ctx: EditContext):
             "SVC-NOT-VALID",
             f"{code} (service line {i}) is not in {sets[system]} (in force on "
             f"{claim.code_date.isoformat()}). Check the code or its effective date.",
-            codes=[code],
+            codes=(code,),
             line=line,
         )
 
@@ -311,7 +311,7 @@ def check_pointers(claim: Claim, ctx: EditContext):
                 "SVC-POINTER",
                 f"Service line {i} ({clean(s.code)}) points at diagnosis {shown}, but the "
                 f"claim has {have}. Point it at the diagnosis the service was for.",
-                codes=[clean(s.code)],
+                codes=(clean(s.code),),
                 line=f"svc:{i}",
             )
         elif len(s.pointers) > 4:
@@ -319,6 +319,6 @@ def check_pointers(claim: Claim, ctx: EditContext):
                 "SVC-POINTER",
                 f"Service line {i} ({clean(s.code)}) has {len(s.pointers)} diagnosis "
                 "pointers; a line takes at most four. Keep the most relevant four.",
-                codes=[clean(s.code)],
+                codes=(clean(s.code),),
                 line=f"svc:{i}",
             )

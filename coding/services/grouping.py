@@ -313,23 +313,25 @@ def _secondary(claim: Claim, outputs) -> tuple[list[dict], dict[str, list[str]]]
 
     A CC or MCC code acts as one unless the grouper flags it EXCLUDED (the principal
     diagnosis excludes it)."""
-    # The grouper answers the secondary codes in its own order: match them by code.
-    by_code: dict[str, list[dict]] = {}
-    for out in outputs:
-        code = out.get("code", "")
-        found = by_code.get(code)
-        if found is None:
-            by_code[code] = [out]
-        else:
-            found.append(out)
+    # The grouper answers the secondary codes in its own order: match them by code (a
+    # code listed twice takes the grouper's answers in turn).
+    unique = {out.get("code", ""): out for out in outputs}
+    twice: dict[str, list[dict]] | None = None
+    if len(unique) < len(outputs):
+        twice = {}
+        for out in outputs:
+            twice.setdefault(out.get("code", ""), []).append(out)
     secondary = []
     cc: list[str] = []
     mcc: list[str] = []
     excluded_codes: list[str] = []
     for dx in claim.diagnoses[1:]:
         code = dx.code
-        found = by_code.get(code)
-        out = found.pop(0) if found else {}
+        if twice is None:
+            out = unique.get(code) or {}
+        else:
+            found = twice.get(code)
+            out = found.pop(0) if found else {}
         severity = out.get("severity") or "NONE"
         acts_as, excluded = "", False
         if severity in _SEVERITY_RANK:
