@@ -121,7 +121,12 @@ def check_poa(claim: Claim, ctx: EditContext):
             continue
         f = dx.get(code)
         flag = f.poa_flag if f is not None else None
-        exempt = listed.exempt(code) if flag is None else flag
+        if flag is None:
+            exempt = listed.get(code)
+            if exempt is None:
+                exempt = listed.exempt(code)
+        else:
+            exempt = flag
         poa = d.poa
         if poa in REPORTED and not exempt:
             continue  # the usual line: an indicator on a code that needs one
@@ -209,11 +214,17 @@ def check_unspecified(claim: Claim, ctx: EditContext):
         if f is None or f.unspecified is None or code in done:
             continue
         done.add(code)
-        found = f.unspecified
-        yield make(
-            "CM-UNSPECIFIED",
-            f"{found.head} (#{i}) {found.tail}",
-            codes=(code,),
-            line=f"dx:{i}",
-            suggestions=found.offered,
+        yield f.edit_at(
+            ("unspecified", i), lambda i=i, f=f, code=code: _unspecified_edit(i, code, f)
         )
+
+
+def _unspecified_edit(i: int, code: str, f):
+    found = f.unspecified
+    return make(
+        "CM-UNSPECIFIED",
+        f"{found.head} (#{i}) {found.tail}",
+        codes=(code,),
+        line=f"dx:{i}",
+        suggestions=found.offered,
+    )

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from coding.claim import Dx
-from coding.edits import EditContext
+from coding.edits import Edit, EditContext
 from coding.edits.lookup import (
     CodeIndex,
     Store,
@@ -49,6 +49,7 @@ ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # A range spanning more categories than this is tried on every code instead.
 MAX_KEYS = 5000
 UNSPECIFIED_OFFERED = 8
+MAX_EDITS_KEPT = 200  # per code: a few kinds of edit at up to 25 lines
 
 
 def unspecified(title: str) -> bool:
@@ -125,6 +126,18 @@ class DxFacts:
     poa_flag: bool | None = None  # a loader's ``poa_exempt`` flag on the code or above
     header_offered: tuple[str, ...] = ()  # billable codes under a header
     unspecified: Unspecified | None = None
+    # The edits this code raises that depend on nothing but the code's facts and its
+    # line (an unspecified code at #3, a note's reminder at #5), made once and reused:
+    # ``edit_at``. Edits are immutable; what a check decides is decided on every run.
+    edits: dict = field(default_factory=dict, compare=False)
+
+    def edit_at(self, key: tuple, build) -> Edit:
+        found = self.edits.get(key)
+        if found is None:
+            if len(self.edits) >= MAX_EDITS_KEPT:
+                self.edits.clear()
+            found = self.edits[key] = build()
+        return found
 
 
 def manifestation_evidence(idx: CodeIndex, chain) -> str:

@@ -104,10 +104,13 @@ def check_use_additional(claim: Claim, ctx: EditContext):
             if facts.names_other(note, code):
                 continue
             seen_notes.add(note.note.pk)
-            yield make(
-                "CM-USE-ADDITIONAL",
-                f"{cm(code)} (#{i}) has a 'use additional code' note: {note.note.text}. Add "
-                "the code if the documentation supports it.",
-                codes=(code,),
-                line=f"dx:{i}",
+            yield f.edit_at(
+                ("use_additional", i, note.note.pk),
+                lambda i=i, note=note, code=code: make(
+                    "CM-USE-ADDITIONAL",
+                    f"{cm(code)} (#{i}) has a 'use additional code' note: {note.note.text}. Add "
+                    "the code if the documentation supports it.",
+                    codes=(code,),
+                    line=f"dx:{i}",
+                ),
             )

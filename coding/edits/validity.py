@@ -175,6 +175,11 @@ def check_procedure_codes(claim: Claim, ctx: EditContext):
     facts = claim_facts(ctx)
     idx = facts.idx
     pcs = facts.sets[CodeSystem.ICD10PCS]
+    rows = idx.other.get(CodeSystem.ICD10PCS, {})
+    if pcs is not None and all(
+        (row := rows.get(clean(p.code))) is not None and row.billable for p in claim.procedures
+    ):
+        return  # the usual claim: every code a billable code of the version in force
     checkable = []
     for i, p in enumerate(claim.procedures, start=1):
         code, line = clean(p.code), f"px:{i}"
@@ -212,7 +217,6 @@ def check_procedure_codes(claim: Claim, ctx: EditContext):
             "procedures cannot be checked. Ask an administrator to load it.",
         )
         return
-    rows = idx.other.get(CodeSystem.ICD10PCS, {})
     missing = [code for _, code, _ in checkable if code not in rows or not rows[code].billable]
     versions = other_versions(ctx, CodeSystem.ICD10PCS, missing) if missing else {}
     for i, code, line in checkable:

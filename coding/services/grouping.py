@@ -276,9 +276,9 @@ def group(claim: Claim) -> dict:
     drg = _drg_text(raw.get("final_drg"))
     facts = drg_facts(drg, claim.code_date, version) if drg else {}
     secondary, roles = _secondary(claim, raw.get("sdx_output") or ())
-    or_codes = {out.get("code") for out in raw.get("proc_output") or [] if out.get("is_or")}
+    is_or = {out.get("code"): True for out in raw.get("proc_output") or () if out.get("is_or")}
     procedures = [
-        {"code": px.code, "sequence": px.sequence, "is_or": px.code in or_codes}
+        {"code": px.code, "sequence": px.sequence, "is_or": is_or.get(px.code, False)}
         for px in claim.procedures
     ]
     return_code = raw.get("return_code") or ""

@@ -100,3 +100,18 @@ def test_a_reference_matches_only_codes_with_one_of_its_keys_as_a_prefix(start, 
 
 def test_a_range_of_too_many_categories_is_tried_on_every_code():
     assert facts.ref_keys(CodeReference(start="A00", end="Z99")) is None
+
+
+def test_a_reused_edit_names_the_line_the_code_is_on_now(loaded):
+    """Edits made once per code and line: the same code elsewhere gets its own line."""
+    at_one = only(run(claim(["I50.9", "I10"])), "CM-UNSPECIFIED")
+    at_two = only(run(claim(["I10", "I50.9"])), "CM-UNSPECIFIED")
+    again = only(run(claim(["I50.9", "I10"])), "CM-UNSPECIFIED")
+    assert [e.line for e in at_one] == ["dx:1"] and "(#1)" in at_one[0].message
+    assert [e.line for e in at_two] == ["dx:2"] and "(#2)" in at_two[0].message
+    assert again == at_one
+    reminder = only(run(claim(["E11.9", "I5021"])), "CM-USE-ADDITIONAL")
+    moved = only(run(claim(["I5021", "I10", "E11.9"])), "CM-USE-ADDITIONAL")
+    assert [e.line for e in reminder] == ["dx:1"] and [e.line for e in moved] == ["dx:3"]
+    # Still decided on every run: a code that satisfies the note silences it.
+    assert only(run(claim(["I5021", "E11.9", "Z79.84"])), "CM-USE-ADDITIONAL") == []
