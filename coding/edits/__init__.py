@@ -34,6 +34,16 @@ class Edit:
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
+    def order(self) -> tuple:
+        """Where the edit is listed: errors first, then by line (kind, number), then id.
+        Kept on the instance once asked (an edit reused by a check is sorted again)."""
+        found = self.__dict__.get("_order")
+        if found is None:
+            kind, seq = _line_order(self.line)
+            found = self.__dict__["_order"] = (self.severity != ERROR, kind, seq, self.id)
+        return found
+
+    @property
     def blocks(self) -> bool:
         return self.severity == ERROR
 
@@ -84,9 +94,7 @@ def _line_order(line: str) -> tuple[str, int]:
     return kind, int(seq) if seq.isdigit() else 0
 
 
-def _order(edit: Edit) -> tuple:
-    kind, seq = _line_order(edit.line)
-    return (edit.severity != ERROR, kind, seq, edit.id)
+_ORDER = Edit.order.fget
 
 
 def run(claim: Claim) -> list[Edit]:
@@ -94,5 +102,5 @@ def run(claim: Claim) -> list[Edit]:
     edits: list[Edit] = []
     for check in _checks.values():
         edits.extend(check(claim, ctx))
-    edits.sort(key=_order)
+    edits.sort(key=_ORDER)
     return edits

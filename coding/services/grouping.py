@@ -199,7 +199,10 @@ def _drg_facts(drg: str, on: dt.date, version: int) -> dict:
 # Grouping ---------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=65536)
 def _dx(code: str, poa: str) -> dict:
+    """A diagnosis as the grouper reads it (kept per code and indicator, asked of every
+    line of every claim: the dict is shared, never changed)."""
     # "1" (exempt) and a missing POA are left out: msdrg accepts only Y, N, U, W.
     return {"code": code, "poa": poa} if poa in ("Y", "N", "U", "W") else {"code": code}
 
