@@ -323,7 +323,10 @@ class ClaimFacts:
 
 
 def claim_facts(ctx: EditContext) -> ClaimFacts:
-    return ctx.memo("edits:facts", lambda: _claim_facts(ctx))
+    found = ctx.cache.get("edits:facts")  # asked by most checks: no closure per ask
+    if found is None:
+        found = ctx.cache["edits:facts"] = _claim_facts(ctx)
+    return found
 
 
 def _claim_facts(ctx: EditContext) -> ClaimFacts:
