@@ -118,7 +118,7 @@ class DxFacts:
     code: str
     resolved: Resolved
     assigned: bool  # the note edits read it (status in ASSIGNED, with its rows)
-    prefixes: tuple[str, ...]  # every prefix of the code, itself included
+    prefixes: frozenset[str]  # every prefix of the code, itself included
     excludes1: NoteGroup = NoteGroup()
     code_first: NoteGroup = NoteGroup()
     use_additional: tuple[NoteFacts, ...] = ()  # the notes the reminder is given for
@@ -234,7 +234,7 @@ def compile_codes(idx: CodeIndex, codes: set[str], shared: dict) -> dict[str, Dx
     kids = children_of(parents) if parents else {}
     out: dict[str, DxFacts] = {}
     for code, r in resolved.items():
-        prefixes = tuple(code[:n] for n in range(1, len(code) + 1))
+        prefixes = frozenset(code[:n] for n in range(1, len(code) + 1))
         if not r.chain:
             out[code] = DxFacts(code, r, False, prefixes)
             continue
@@ -361,13 +361,12 @@ def _claim_facts(ctx: EditContext) -> ClaimFacts:
             if all_ok and f.resolved.status != "ok":
                 all_ok = False
     assigned: list[tuple[int, str, DxFacts]] = []
-    prefix_keys: set[str] = set()
     for i, code, _ in lines:
         f = facts.get(code)
         if f is not None and f.assigned:
             assigned.append((i, code, f))
-            prefix_keys.update(f.prefixes)
-    return ClaimFacts(sets, kept.idx, facts, lines, assigned, frozenset(prefix_keys), all_ok)
+    prefix_keys = frozenset().union(*[f.prefixes for _, _, f in assigned])
+    return ClaimFacts(sets, kept.idx, facts, lines, assigned, prefix_keys, all_ok)
 
 
 def _learn(kept: Store, sets: dict[str, CodeSet | None], groups: dict[str, set[str]]) -> None:
