@@ -94,10 +94,23 @@ def _image_pdf(raw: bytes, label: str) -> bytes:
 # cp1252 cannot show prints as "?"). No PDF library in between: a build writes the
 # pages of a hundred notes into the packet in a few milliseconds.
 _PAGE = (612, 792)  # US letter, points
+TEXT_PAGE_BOX = (0, 0, *_PAGE)
 _MARGIN, _LEADING, _COLUMNS = 72, 11, 95
 _TOP = _PAGE[1] - _MARGIN
 _LINES_FIRST = (_TOP - 2 * _LEADING - _MARGIN) // _LEADING + 1  # under the title
 _LINES = (_TOP - _MARGIN) // _LEADING + 1
+
+
+def deflate(data: bytes) -> bytes:
+    """``data`` zlib-compressed for a /FlateDecode stream we write ourselves.
+
+    qpdf compresses each unfiltered stream at save time with zlib's default
+    window (15 bits, memory level 8): for hundreds of small streams (a page's
+    text, a stamp) setting that up costs more than the compressing (about 60 us a
+    stream, measured). A 4 KB window makes the same bytes for streams this small
+    in a sixth of the time."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, 12, 4)
+    return packer.compress(data) + packer.flush()
 
 
 def pdf_string(text: str) -> bytes:
@@ -145,31 +158,33 @@ def text_page_contents(title: str, text: str) -> list[bytes]:
             return pages
 
 
-def text_resources(pdf: pikepdf.Pdf) -> pikepdf.Object:
-    """The resources text pages use (one dictionary, shared by all of them in ``pdf``)."""
-
-    def font(base: str) -> pikepdf.Dictionary:
-        return pikepdf.Dictionary(
-            Type=pikepdf.Name.Font,
-            Subtype=pikepdf.Name.Type1,
-            BaseFont=pikepdf.Name(base),
-            Encoding=pikepdf.Name.WinAnsiEncoding,
-        )
-
-    return pdf.make_indirect(
-        pikepdf.Dictionary(
-            Font=pikepdf.Dictionary(HimMono=font("/Courier"), HimBold=font("/Helvetica-Bold"))
-        )
+def _font(base: str) -> pikepdf.Dictionary:
+    return pikepdf.Dictionary(
+        Type=pikepdf.Name.Font,
+        Subtype=pikepdf.Name.Type1,
+        BaseFont=pikepdf.Name(base),
+        Encoding=pikepdf.Name.WinAnsiEncoding,
     )
 
 
+def text_resources(pdf: pikepdf.Pdf, *, stamp_font: pikepdf.Object | None = None) -> pikepdf.Object:
+    """The resources text pages use (one dictionary, shared by all of them in ``pdf``);
+    with ``stamp_font``, also under /HimStamp, for a packet's stamp written in the page."""
+    fonts = pikepdf.Dictionary(HimMono=_font("/Courier"), HimBold=_font("/Helvetica-Bold"))
+    if stamp_font is not None:
+        fonts.HimStamp = stamp_font
+    return pdf.make_indirect(pikepdf.Dictionary(Font=fonts))
+
+
 def text_page(pdf: pikepdf.Pdf, resources: pikepdf.Object, content: bytes) -> pikepdf.Page:
+    stream = pikepdf.Stream(pdf, deflate(content))  # see ``deflate``
+    stream.Filter = pikepdf.Name.FlateDecode
     return pikepdf.Page(
         pikepdf.Dictionary(
             Type=pikepdf.Name.Page,
-            MediaBox=pikepdf.Array([0, 0, *_PAGE]),
+            MediaBox=pikepdf.Array(TEXT_PAGE_BOX),
             Resources=resources,
-            Contents=pikepdf.Stream(pdf, content),
+            Contents=stream,
         )
     )
 
@@ -280,13 +295,30 @@ def prepared_for(items: list[RequestDocument]) -> dict[tuple[int, str, int], tup
     """The prepared pictures of these items as (key, PDF) by (item id, kind, page): one query."""
     kept = PreparedPDF.objects.filter(
         item__in=[i.pk for i in items], kind=PreparedPDF.Kind.REDACTED
-    )
-    return {
-        (item_id, kind, page): (key, pdf)
-        for item_id, kind, page, key, pdf in kept.values_list(
-            "item_id", "kind", "page", "key", "pdf"
-        )
-    }
+    ).values_list("item_id", "kind", "page", "key", "pdf")
+    return {(item_id, kind, page): (key, pdf) for item_id, kind, page, key, pdf in _rows(kept)}
+
+
+def _rows(queryset) -> list[tuple]:
+    """The rows of a ``values_list`` queryset; on PostgreSQL fetched in binary.
+
+    Django's psycopg cursor reads results as text, and a bytea column as text is
+    hex: twice the bytes on the wire, decoded back on arrival. For the pictures
+    of a packet's redacted pages (megabytes) that is two thirds of the read
+    (15 ms against 5 ms for twenty pages, measured). The query is Django's own,
+    run on the same connection, in the same transaction."""
+    from django.db import connections
+
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return list(queryset)
+    import psycopg
+
+    sql, params = queryset.query.sql_with_params()
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, binary=True)
+        return cursor.fetchall()
 
 
 def _store(item: RequestDocument, kind: str, page: int, key: str, data: bytes) -> None:
