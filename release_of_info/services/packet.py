@@ -431,8 +431,10 @@ class _Stamps:
         self.template = (
             b"q 0 g BT /HimStamp 7 Tf %.2f %.2f Td "
             + page_services.pdf_string(footer)
-            + b" Tj ET BT /HimStamp 8 Tf %.2f %.2f Td %s Tj ET Q\n"
+            + b" Tj ET BT /HimStamp 8 Tf %.2f %.2f Td (%s) Tj ET Q\n"
         )
+        # The Bates number's string, escaped once: "%" doubled for the formatting.
+        self.number = page_services.pdf_string(prefix)[1:-1].replace(b"%", b"%%") + b"-%06d"
 
     def ops(self, n: int, x0: float, y0: float, x1: float) -> bytes:
         """The drawing of released page ``n`` (0-based) on a page whose box starts at
@@ -442,7 +444,7 @@ class _Stamps:
             y0 + 14,
             x1 - 36 - self.width,
             y0 + 14,
-            page_services.pdf_string(f"{self.prefix}-{self.start + n:06d}"),
+            self.number % (self.start + n),
         )
 
     def text(self, n: int) -> bytes:
@@ -466,17 +468,18 @@ class _Stamps:
             resources = page_dict.get(pikepdf.Name.Resources)
             if resources is None:  # inherited or absent: give the page its own
                 page.add_resource(font, pikepdf.Name.Font, name=name)
-            elif resources.objgen == (0, 0) or resources.objgen not in resources_done:
+            elif (objgen := resources.objgen) == (0, 0) or objgen not in resources_done:
                 fonts = resources.get(pikepdf.Name.Font)
                 if fonts is None:
                     resources.Font = pikepdf.Dictionary({"/HimStamp": font})
                 else:
                     fonts[name] = font
-                if resources.objgen != (0, 0):
-                    resources_done.add(resources.objgen)
+                if objgen != (0, 0):
+                    resources_done.add(objgen)
             x0, y0, x1, _ = (float(v) for v in page.mediabox)
-            stamp = pikepdf.Stream(pdf, deflate(b"Q " + self.ops(index - skip, x0, y0, x1)))
-            stamp.Filter = flate
+            stamp = pikepdf.Stream(
+                pdf, deflate(b"Q " + self.ops(index - skip, x0, y0, x1)), Filter=flate
+            )
             page.contents_add(opener, prepend=True)
             page.contents_add(stamp, prepend=False)
 

@@ -184,8 +184,7 @@ def text_resources(pdf: pikepdf.Pdf, *, stamp_font: pikepdf.Object | None = None
 
 
 def text_page(pdf: pikepdf.Pdf, resources: pikepdf.Object, content: bytes) -> pikepdf.Page:
-    stream = pikepdf.Stream(pdf, deflate(content))  # see ``deflate``
-    stream.Filter = pikepdf.Name.FlateDecode
+    stream = pikepdf.Stream(pdf, deflate(content), Filter=pikepdf.Name.FlateDecode)
     return pikepdf.Page(
         pikepdf.Dictionary(
             Type=pikepdf.Name.Page,

@@ -98,6 +98,20 @@ def test_a_typeset_text_page_carries_its_stamp_once_like_any_other_page(
     assert "Note line 1 " in body[1] and "Note line 130" in body[3]
 
 
+def test_a_bates_prefix_with_pdf_special_characters_is_printed_as_typed(
+    facility, builder, django_capture_on_commit_callbacks
+):
+    request = s.roi(facility)
+    s.choose(request, s.pdf_document(request, [["one"]]), position=1)
+    s.choose(request, s.text_document(request, "a note"), position=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        packet = services.packet_request_build(roi=request, user=builder, bates_prefix="a(b)%c\\")
+    packet.refresh_from_db()
+    assert packet.status == Packet.Status.READY, packet.error
+    body = s.page_texts(read(packet))[2:]
+    assert ["A(B)%C\\-000001" in body[0], "A(B)%C\\-000002" in body[1]] == [True, True]
+
+
 def test_chosen_pages_only(facility, builder, django_capture_on_commit_callbacks):
     request = s.roi(facility)
     s.choose(request, s.pdf_document(request, [["alpha"], ["bravo"], ["charlie"]]), pages=[2])
