@@ -43,7 +43,7 @@ from records.models import Sensitivity
 from release_of_info import hooks
 from release_of_info.models import Packet, PreparedPDF, Redaction, RequestDocument, ROIRequest
 from release_of_info.services import pages as page_services
-from release_of_info.services.pages import BuildFailed, deflate, label, version_pdf
+from release_of_info.services.pages import BuildFailed, label, version_pdf
 from release_of_info.services.status import roi_request_set_status
 
 logger = logging.getLogger(__name__)
@@ -410,9 +410,7 @@ class _Stamps:
     Written straight into page content: one shared standard font, a few bytes per
     page, about a tenth of the cost of a reportlab overlay. Text pages typeset
     here get theirs inside their own content as they are written (``text``);
-    every other page is stamped afterwards (``stamp_pdf_pages``), its stamp
-    compressed here (``page_services.deflate``: cheaper than qpdf's at save time).
-    """
+    every other page is stamped afterwards (``stamp_pdf_pages``)."""
 
     NAME = pikepdf.Name("/HimStamp")
 
@@ -459,7 +457,7 @@ class _Stamps:
         touched directly (the font under a name of our own in each distinct
         resource dictionary) because this loop runs once per released page."""
         opener = pdf.make_indirect(pikepdf.Stream(pdf, b"q\n"))
-        name, font, flate = self.NAME, self.font, pikepdf.Name.FlateDecode
+        name, font = self.NAME, self.font
         resources_done: set[tuple[int, int]] = set()
         for index, page in enumerate(pdf.pages):  # iterating: a slice of pdf.pages is slow
             if index < skip or index in done:
@@ -477,9 +475,7 @@ class _Stamps:
                 if objgen != (0, 0):
                     resources_done.add(objgen)
             x0, y0, x1, _ = (float(v) for v in page.mediabox)
-            stamp = pikepdf.Stream(
-                pdf, deflate(b"Q " + self.ops(index - skip, x0, y0, x1)), Filter=flate
-            )
+            stamp = pikepdf.Stream(pdf, b"Q " + self.ops(index - skip, x0, y0, x1))
             page.contents_add(opener, prepend=True)
             page.contents_add(stamp, prepend=False)
 

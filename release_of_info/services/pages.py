@@ -101,18 +101,6 @@ _LINES_FIRST = (_TOP - 2 * _LEADING - _MARGIN) // _LEADING + 1  # under the titl
 _LINES = (_TOP - _MARGIN) // _LEADING + 1
 
 
-def deflate(data: bytes) -> bytes:
-    """``data`` zlib-compressed for a /FlateDecode stream we write ourselves.
-
-    qpdf compresses each unfiltered stream at save time with zlib's default
-    window (15 bits, memory level 8): for hundreds of small streams (a page's
-    text, a stamp) setting that up costs more than the compressing (about 60 us a
-    stream, measured). A 4 KB window makes the same bytes for streams this small
-    in a sixth of the time."""
-    packer = zlib.compressobj(6, zlib.DEFLATED, 12, 4)
-    return packer.compress(data) + packer.flush()
-
-
 def _escape(text: str) -> bytes:
     """``text`` in WinAnsi (cp1252), escaped for the inside of a PDF literal string."""
     raw = text.encode("cp1252", errors="replace")
@@ -184,7 +172,7 @@ def text_resources(pdf: pikepdf.Pdf, *, stamp_font: pikepdf.Object | None = None
 
 
 def text_page(pdf: pikepdf.Pdf, resources: pikepdf.Object, content: bytes) -> pikepdf.Page:
-    stream = pikepdf.Stream(pdf, deflate(content), Filter=pikepdf.Name.FlateDecode)
+    stream = pikepdf.Stream(pdf, content)  # compressed by the save
     return pikepdf.Page(
         pikepdf.Dictionary(
             Type=pikepdf.Name.Page,
