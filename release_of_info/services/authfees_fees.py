@@ -212,6 +212,12 @@ def invoice_for_packet(*, request: ROIRequest, pages: int) -> Invoice:
     created = invoice is None
     if created:
         invoice = Invoice(request=request)
+    elif (
+        invoice.pages == pages
+        and invoice.lines == _lines_json(fee.lines)
+        and invoice.total == fee.total
+    ):
+        return invoice  # a rebuild with the same pages: nothing to write, nothing changed
     invoice.pages = pages
     invoice.lines = _lines_json(fee.lines)
     invoice.total = fee.total

@@ -25,13 +25,11 @@ The life of a packet, keyed by its ``Packet`` row:
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import io
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
-from xml.sax.saxutils import escape
 
 import pikepdf
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -278,53 +276,112 @@ class BuildFacts:
     left_out: dict[int, str] = field(default_factory=dict)
 
 
-@functools.cache
-def _styles():
-    from reportlab.lib.styles import getSampleStyleSheet
+class _Letter:
+    """Letter pages drawn on one reportlab canvas: headings, wrapped paragraphs and a
+    two-column table in the standard fonts, a page turned when one is full.
 
-    return getSampleStyleSheet()
+    Drawn straight on the canvas rather than through platypus: paragraph markup
+    parsing and flowable layout were most of the cost of these two or three pages,
+    for a layout this plain."""
+
+    WIDTH, HEIGHT, MARGIN = 612, 792, 72
+    BODY, LEADING = 10, 12
+
+    def __init__(self):
+        from reportlab.pdfgen import canvas
+
+        self.buffer = io.BytesIO()
+        # invariant: no timestamp or random id in the file; the packet's own save sets those.
+        self.canvas = canvas.Canvas(
+            self.buffer, pagesize=(self.WIDTH, self.HEIGHT), pageCompression=1, invariant=1
+        )
+        self.y = self.HEIGHT - self.MARGIN
+
+    def _room(self, height: float) -> None:
+        if self.y - height < self.MARGIN:
+            self.page()
+
+    def page(self) -> None:
+        self.canvas.showPage()
+        self.y = self.HEIGHT - self.MARGIN
+
+    def heading(self, text: str) -> None:
+        self._room(30)
+        self.y -= 16
+        self.canvas.setFont("Helvetica-Bold", 14)
+        self.canvas.drawString(self.MARGIN, self.y, text)
+        self.y -= 12
+
+    def paragraph(self, text: str, *, space: float = 6) -> None:
+        from reportlab.lib.utils import simpleSplit
+
+        width = self.WIDTH - 2 * self.MARGIN
+        self.canvas.setFont("Helvetica", self.BODY)
+        for raw in text.split("\n"):
+            for line in simpleSplit(raw, "Helvetica", self.BODY, width) or [""]:
+                self._room(self.LEADING)
+                self.y -= self.LEADING
+                self.canvas.drawString(self.MARGIN, self.y, line)
+        self.y -= space
+
+    def space(self, height: float) -> None:
+        self.y -= height
+
+    def table(self, rows: list[list[str]], *, amount_at: float) -> None:
+        """Rows of (item, amount), the amount right-aligned at ``amount_at`` points from
+        the margin; the first row (the header) and the last (the total) in bold."""
+        from reportlab.lib.utils import simpleSplit
+
+        for n, (item, amount) in enumerate(rows):
+            bold = n in (0, len(rows) - 1)
+            font = "Helvetica-Bold" if bold else "Helvetica"
+            lines = simpleSplit(item, font, self.BODY, amount_at - 90) or [""]
+            self._room(self.LEADING * len(lines) + 4)
+            self.canvas.setFont(font, self.BODY)
+            self.y -= self.LEADING
+            self.canvas.drawRightString(self.MARGIN + amount_at, self.y, amount)
+            for k, line in enumerate(lines):
+                if k:
+                    self.y -= self.LEADING
+                self.canvas.drawString(self.MARGIN, self.y, line)
+            self.y -= 4
+        self.y -= 6
+
+    def bytes(self) -> bytes:
+        self.canvas.showPage()
+        self.canvas.save()
+        return self.buffer.getvalue()
 
 
 def _front_matter(roi: ROIRequest, packet: Packet, pages: int, part2: bool) -> bytes:
     """Cover letter, invoice page and (Part 2) the redisclosure notice (reportlab)."""
-    from reportlab.lib.pagesizes import letter
-    from reportlab.lib.units import inch
-    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table
-
-    styles = _styles()
     facility = roi.facility.name
     requester = roi.requester
     patient = roi.patient
     today = timezone.localdate()
-
-    def p(text, style="BodyText"):
-        return Paragraph(escape(text).replace("\n", "<br/>"), styles[style])
-
-    story = [
-        p(f"{facility}: release of information", "Heading2"),
-        p(f"{today:%B %d, %Y}"),
-        p(f"{requester.name}\n{requester.mailing_address}"),
-        Spacer(1, 0.2 * inch),
-        p(f"Re: request {roi.number}, received {roi.received_on:%B %d, %Y}"),
-        p(
-            f"Patient: {patient.given_name} {patient.family_name}, born "
-            f"{patient.birth_date:%m/%d/%Y}"
-        ),
-        p(
-            f"Enclosed are copies of the records released in answer to your request "
-            f"({pages} pages of records, Bates numbered {packet.bates_prefix}-"
-            f"{packet.bates_start:06d} to {packet.bates_prefix}-"
-            f"{packet.bates_start + pages - 1:06d}). Purpose stated: "
-            f"{roi.get_purpose_display()}."
-        ),
-        p(
-            "These records are confidential. They are released for the purpose stated and must "
-            "not be disclosed further except as the law permits."
-        ),
-        PageBreak(),
-        p("Invoice", "Heading2"),
-        p(f"Request {roi.number} · {today:%B %d, %Y}"),
-    ]
+    letter = _Letter()
+    letter.heading(f"{facility}: release of information")
+    letter.paragraph(f"{today:%B %d, %Y}")
+    letter.paragraph(f"{requester.name}\n{requester.mailing_address}")
+    letter.space(14)
+    letter.paragraph(f"Re: request {roi.number}, received {roi.received_on:%B %d, %Y}")
+    letter.paragraph(
+        f"Patient: {patient.given_name} {patient.family_name}, born {patient.birth_date:%m/%d/%Y}"
+    )
+    letter.paragraph(
+        f"Enclosed are copies of the records released in answer to your request "
+        f"({pages} pages of records, Bates numbered {packet.bates_prefix}-"
+        f"{packet.bates_start:06d} to {packet.bates_prefix}-"
+        f"{packet.bates_start + pages - 1:06d}). Purpose stated: "
+        f"{roi.get_purpose_display()}."
+    )
+    letter.paragraph(
+        "These records are confidential. They are released for the purpose stated and must "
+        "not be disclosed further except as the law permits."
+    )
+    letter.page()
+    letter.heading("Invoice")
+    letter.paragraph(f"Request {roi.number} · {today:%B %d, %Y}")
     invoices = hooks.collect(hooks.INVOICE, request=roi, pages=pages)
     rows = [["Item", "Amount"]]
     total = Decimal("0")
@@ -337,80 +394,90 @@ def _front_matter(roi: ROIRequest, packet: Packet, pages: int, part2: bool) -> b
     if len(rows) == 1:
         rows.append(["No charge", "$0.00"])
     rows.append(["Total", f"${total:.2f}"])
-    story.append(Table(rows, colWidths=[4.5 * inch, 1.5 * inch]))
+    letter.table(rows, amount_at=432)
     if status:
-        story.append(p(f"Status: {status}"))
+        letter.paragraph(f"Status: {status}")
     if part2:
-        story += [
-            PageBreak(),
-            p("Notice to recipient: 42 CFR 2.32", "Heading2"),
-            p(PART2_NOTICE),
-        ]
-    buffer = io.BytesIO()
-    SimpleDocTemplate(
-        buffer,
-        pagesize=letter,
-        leftMargin=inch,
-        rightMargin=inch,
-        topMargin=inch,
-        bottomMargin=inch,
-    ).build(story)
-    return buffer.getvalue()
+        letter.page()
+        letter.heading("Notice to recipient: 42 CFR 2.32")
+        letter.paragraph(PART2_NOTICE)
+    return letter.bytes()
 
 
-def _stamp(pdf: pikepdf.Pdf, prefix: str, start: int, footer: str, *, skip: int = 0) -> None:
-    """Write the footer and the Bates number onto every page after the first ``skip``.
+class _Stamps:
+    """The footer and the Bates number of each released page.
 
-    Straight into each page's content (one shared standard font, a few bytes per
-    page), the page's own drawing wrapped in q/Q (one shared "q" stream) so
-    nothing it leaves set moves the stamp: about a tenth of the cost of a
-    reportlab overlay per page. The page dictionaries are touched directly (the
-    font under a name of our own in each distinct resource dictionary) because
-    this loop runs once per released page."""
-    font = pdf.make_indirect(
-        pikepdf.Dictionary(
-            Type=pikepdf.Name.Font,
-            Subtype=pikepdf.Name.Type1,
-            BaseFont=pikepdf.Name.Helvetica,
-            Encoding=pikepdf.Name.WinAnsiEncoding,
+    Written straight into page content: one shared standard font, a few bytes per
+    page, about a tenth of the cost of a reportlab overlay. Text pages typeset
+    here get theirs inside their own content as they are written (``text``);
+    every other page is stamped afterwards (``stamp_pdf_pages``)."""
+
+    NAME = pikepdf.Name("/HimStamp")
+
+    def __init__(self, pdf: pikepdf.Pdf, prefix: str, start: int, footer: str):
+        self.prefix, self.start = prefix, start
+        self.font = pdf.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.Font,
+                Subtype=pikepdf.Name.Type1,
+                BaseFont=pikepdf.Name.Helvetica,
+                Encoding=pikepdf.Name.WinAnsiEncoding,
+            )
         )
-    )
-    opener = pdf.make_indirect(pikepdf.Stream(pdf, b"q\n"))
-    # Right-aligned Bates number: Helvetica digits and caps are about 0.6 em wide.
-    width = 0.62 * 8 * (len(prefix) + 7)
-    template = (
-        b"Q q 0 g BT /HimStamp 7 Tf %.2f %.2f Td "
-        + page_services.pdf_string(footer)
-        + b" Tj ET BT /HimStamp 8 Tf %.2f %.2f Td %s Tj ET Q\n"
-    )
-    name = pikepdf.Name("/HimStamp")
-    resources_done: set[tuple[int, int]] = set()
-    for index, page in enumerate(pdf.pages):  # iterating: a slice of pdf.pages is slow
-        if index < skip:
-            continue
-        n = index - skip
-        page_dict = page.obj
-        resources = page_dict.get(pikepdf.Name.Resources)
-        if resources is None:  # inherited or absent: give the page its own
-            page.add_resource(font, pikepdf.Name.Font, name=name)
-        elif resources.objgen == (0, 0) or resources.objgen not in resources_done:
-            fonts = resources.get(pikepdf.Name.Font)
-            if fonts is None:
-                resources.Font = pikepdf.Dictionary({"/HimStamp": font})
-            else:
-                fonts[name] = font
-            if resources.objgen != (0, 0):
-                resources_done.add(resources.objgen)
-        x0, y0, x1, _ = (float(v) for v in page.mediabox)
-        stamp = template % (
+        # Right-aligned Bates number: Helvetica digits and caps are about 0.6 em wide.
+        self.width = 0.62 * 8 * (len(prefix) + 7)
+        self.template = (
+            b"q 0 g BT /HimStamp 7 Tf %.2f %.2f Td "
+            + page_services.pdf_string(footer)
+            + b" Tj ET BT /HimStamp 8 Tf %.2f %.2f Td (%s) Tj ET Q\n"
+        )
+        # The Bates number's string, escaped once: "%" doubled for the formatting.
+        self.number = page_services.pdf_string(prefix)[1:-1].replace(b"%", b"%%") + b"-%06d"
+
+    def ops(self, n: int, x0: float, y0: float, x1: float) -> bytes:
+        """The drawing of released page ``n`` (0-based) on a page whose box starts at
+        (x0, y0) and ends at x1: graphics state saved and restored around it."""
+        return self.template % (
             x0 + 36,
             y0 + 14,
-            x1 - 36 - width,
+            x1 - 36 - self.width,
             y0 + 14,
-            page_services.pdf_string(f"{prefix}-{start + n:06d}"),
+            self.number % (self.start + n),
         )
-        page.contents_add(opener, prepend=True)
-        page.contents_add(pikepdf.Stream(pdf, stamp), prepend=False)
+
+    def text(self, n: int) -> bytes:
+        """The stamp of a text page (``services.pages`` layout), released page ``n``."""
+        x0, y0, x1, _ = page_services.TEXT_PAGE_BOX
+        return self.ops(n, x0, y0, x1)
+
+    def stamp_pdf_pages(self, pdf: pikepdf.Pdf, *, skip: int, done: set[int]) -> None:
+        """Stamp every page after the first ``skip`` except those in ``done`` (stamped
+        when written). Each page's own drawing is wrapped in q/Q (one shared "q"
+        stream) so nothing it leaves set moves the stamp. The page dictionaries are
+        touched directly (the font under a name of our own in each distinct
+        resource dictionary) because this loop runs once per released page."""
+        opener = pdf.make_indirect(pikepdf.Stream(pdf, b"q\n"))
+        name, font = self.NAME, self.font
+        resources_done: set[tuple[int, int]] = set()
+        for index, page in enumerate(pdf.pages):  # iterating: a slice of pdf.pages is slow
+            if index < skip or index in done:
+                continue
+            page_dict = page.obj
+            resources = page_dict.get(pikepdf.Name.Resources)
+            if resources is None:  # inherited or absent: give the page its own
+                page.add_resource(font, pikepdf.Name.Font, name=name)
+            elif (objgen := resources.objgen) == (0, 0) or objgen not in resources_done:
+                fonts = resources.get(pikepdf.Name.Font)
+                if fonts is None:
+                    resources.Font = pikepdf.Dictionary({"/HimStamp": font})
+                else:
+                    fonts[name] = font
+                if objgen != (0, 0):
+                    resources_done.add(objgen)
+            x0, y0, x1, _ = (float(v) for v in page.mediabox)
+            stamp = pikepdf.Stream(pdf, b"Q " + self.ops(index - skip, x0, y0, x1))
+            page.contents_add(opener, prepend=True)
+            page.contents_add(stamp, prepend=False)
 
 
 @dataclass
@@ -482,17 +549,18 @@ def assemble(packet: Packet, *, progress=lambda p: None) -> tuple[bytes, BuildFa
         )
     out = _open(_front_matter(roi, packet, facts.pages, facts.part2), opened)
     front = len(out.pages)
-    # Shared by every text page (unused, it is not written: the save keeps what is reached).
-    text_resources = page_services.text_resources(out)
-    for n, part in enumerate(parts, start=1):
-        _add_pages(out, part, redactions.get(part.item.pk, {}), prepared, opened, text_resources)
-        progress(25 + 55 * n // len(parts))
-    recipient = roi.requester.name
     footer = (
-        f"Released to {recipient} on {timezone.localdate():%Y-%m-%d} — confidential "
+        f"Released to {roi.requester.name} on {timezone.localdate():%Y-%m-%d} — confidential "
         f"(request {roi.number})"
     )
-    _stamp(out, packet.bates_prefix, packet.bates_start, footer, skip=front)
+    stamps = _Stamps(out, packet.bates_prefix, packet.bates_start, footer)
+    # Shared by every text page (unused, it is not written: the save keeps what is reached).
+    text_resources = page_services.text_resources(out, stamp_font=stamps.font)
+    writer = _Writer(out, front, stamps, text_resources, opened)
+    for n, part in enumerate(parts, start=1):
+        writer.add(part, redactions.get(part.item.pk, {}), prepared)
+        progress(25 + 55 * n // len(parts))
+    stamps.stamp_pdf_pages(out, skip=front, done=writer.stamped)
     progress(85)
     out.docinfo["/Title"] = f"Records released for request {roi.number}"
     buffer = io.BytesIO()
@@ -502,45 +570,53 @@ def assemble(packet: Packet, *, progress=lambda p: None) -> tuple[bytes, BuildFa
     return buffer.getvalue(), facts
 
 
-def _add_pages(
-    out: pikepdf.Pdf, part: _Part, boxes: dict, prepared: dict, opened: list, text_resources
-) -> None:
-    """Append the part's pages to ``out``: a text document's pages written in place,
-    unredacted runs of a PDF at once, redacted pages as their prepared picture (made
-    now if missing or stale)."""
-    item, source = part.item, part.source
-    run: list[int] = []
+class _Writer:
+    """Appends the parts' pages to the packet: a text document's pages written in
+    place with their stamp, unredacted runs of a PDF at once, redacted pages as
+    their prepared picture (made now if missing or stale)."""
 
-    def flush():
-        if not run:
-            return
-        first, last = run[0], run[-1]
-        if part.text is not None:
-            for page in run:
-                out.pages.append(page_services.text_page(out, text_resources, part.text[page - 1]))
-        elif first == 1 and last == len(run) == len(source.pages):
-            out.pages.extend(source.pages)  # the whole document: pikepdf's fast path
-        elif last - first + 1 == len(run):  # consecutive: one slice
-            out.pages.extend(source.pages[first - 1 : last])
-        else:
-            out.pages.extend([source.pages[p - 1] for p in run])
-        run.clear()
+    def __init__(self, out: pikepdf.Pdf, front: int, stamps: _Stamps, text_resources, opened):
+        self.out, self.front, self.stamps = out, front, stamps
+        self.text_resources, self.opened = text_resources, opened
+        self.stamped: set[int] = set()  # indexes in ``out`` of the pages stamped when written
 
-    for page in part.pages:
-        marks = boxes.get(page)
-        if not marks:
-            run.append(page)
-            continue
+    def add(self, part: _Part, boxes: dict, prepared: dict) -> None:
+        out, item, source = self.out, part.item, part.source
+        run: list[int] = []
+
+        def flush():
+            if not run:
+                return
+            first, last = run[0], run[-1]
+            if part.text is not None:
+                for page in run:
+                    index = len(out.pages)
+                    content = part.text[page - 1] + b"\n" + self.stamps.text(index - self.front)
+                    out.pages.append(page_services.text_page(out, self.text_resources, content))
+                    self.stamped.add(index)
+            elif first == 1 and last == len(run) == len(source.pages):
+                out.pages.extend(source.pages)  # the whole document: pikepdf's fast path
+            elif last - first + 1 == len(run):  # consecutive: one slice
+                out.pages.extend(source.pages[first - 1 : last])
+            else:
+                out.pages.extend([source.pages[p - 1] for p in run])
+            run.clear()
+
+        for page in part.pages:
+            marks = boxes.get(page)
+            if not marks:
+                run.append(page)
+                continue
+            flush()
+            key = page_services.redaction_key(item, page, marks)
+            kept_key, data = prepared.get((item.pk, PreparedPDF.Kind.REDACTED, page), ("", b""))
+            if kept_key == key:
+                data = bytes(data)
+            else:
+                whole = source if source is not None else page_services.item_pdf(item)
+                data = page_services.redacted_page_pdf(whole, page - 1, marks)
+            out.pages.extend(_open(data, self.opened).pages)
         flush()
-        key = page_services.redaction_key(item, page, marks)
-        kept_key, data = prepared.get((item.pk, PreparedPDF.Kind.REDACTED, page), ("", b""))
-        if kept_key == key:
-            data = bytes(data)
-        else:
-            whole = source if source is not None else page_services.item_pdf(item)
-            data = page_services.redacted_page_pdf(whole, page - 1, marks)
-        out.pages.extend(_open(data, opened).pages)
-    flush()
 
 
 # Checking ------------------------------------------------------------------------------

@@ -94,16 +94,22 @@ def _image_pdf(raw: bytes, label: str) -> bytes:
 # cp1252 cannot show prints as "?"). No PDF library in between: a build writes the
 # pages of a hundred notes into the packet in a few milliseconds.
 _PAGE = (612, 792)  # US letter, points
+TEXT_PAGE_BOX = (0, 0, *_PAGE)
 _MARGIN, _LEADING, _COLUMNS = 72, 11, 95
 _TOP = _PAGE[1] - _MARGIN
 _LINES_FIRST = (_TOP - 2 * _LEADING - _MARGIN) // _LEADING + 1  # under the title
 _LINES = (_TOP - _MARGIN) // _LEADING + 1
 
 
+def _escape(text: str) -> bytes:
+    """``text`` in WinAnsi (cp1252), escaped for the inside of a PDF literal string."""
+    raw = text.encode("cp1252", errors="replace")
+    return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+
+
 def pdf_string(text: str) -> bytes:
     """``text`` as a PDF literal string in WinAnsi (cp1252), escaped."""
-    raw = text.encode("cp1252", errors="replace")
-    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+    return b"(" + _escape(text) + b")"
 
 
 def _text_lines(text: str) -> list[str]:
@@ -121,7 +127,9 @@ def _text_lines(text: str) -> list[str]:
 
 def text_page_contents(title: str, text: str) -> list[bytes]:
     """The content stream of each page of a text document: title, then the lines."""
-    lines = _text_lines(text)
+    # Encoded and escaped once for the whole text, not line by line (a hundred notes of
+    # thirty lines each were 3,000 small encodes); a line never holds a newline.
+    lines = _escape("\n".join(_text_lines(text))).split(b"\n")
     pages: list[bytes] = []
     start = 0
     while True:
@@ -136,40 +144,41 @@ def text_page_contents(title: str, text: str) -> list[bytes]:
         chunk = lines[start : start + count]
         start += count
         if chunk:
-            shown = b" Tj T* ".join(pdf_string(line) for line in chunk)
+            shown = b") Tj T* (".join(chunk)
             parts.append(
-                b"BT /HimMono 9 Tf %d TL %d %d Td %s Tj ET" % (_LEADING, _MARGIN, top, shown)
+                b"BT /HimMono 9 Tf %d TL %d %d Td (%s) Tj ET" % (_LEADING, _MARGIN, top, shown)
             )
         pages.append(b"\n".join(parts))
         if start >= len(lines):
             return pages
 
 
-def text_resources(pdf: pikepdf.Pdf) -> pikepdf.Object:
-    """The resources text pages use (one dictionary, shared by all of them in ``pdf``)."""
-
-    def font(base: str) -> pikepdf.Dictionary:
-        return pikepdf.Dictionary(
-            Type=pikepdf.Name.Font,
-            Subtype=pikepdf.Name.Type1,
-            BaseFont=pikepdf.Name(base),
-            Encoding=pikepdf.Name.WinAnsiEncoding,
-        )
-
-    return pdf.make_indirect(
-        pikepdf.Dictionary(
-            Font=pikepdf.Dictionary(HimMono=font("/Courier"), HimBold=font("/Helvetica-Bold"))
-        )
+def _font(base: str) -> pikepdf.Dictionary:
+    return pikepdf.Dictionary(
+        Type=pikepdf.Name.Font,
+        Subtype=pikepdf.Name.Type1,
+        BaseFont=pikepdf.Name(base),
+        Encoding=pikepdf.Name.WinAnsiEncoding,
     )
 
 
+def text_resources(pdf: pikepdf.Pdf, *, stamp_font: pikepdf.Object | None = None) -> pikepdf.Object:
+    """The resources text pages use (one dictionary, shared by all of them in ``pdf``);
+    with ``stamp_font``, also under /HimStamp, for a packet's stamp written in the page."""
+    fonts = pikepdf.Dictionary(HimMono=_font("/Courier"), HimBold=_font("/Helvetica-Bold"))
+    if stamp_font is not None:
+        fonts.HimStamp = stamp_font
+    return pdf.make_indirect(pikepdf.Dictionary(Font=fonts))
+
+
 def text_page(pdf: pikepdf.Pdf, resources: pikepdf.Object, content: bytes) -> pikepdf.Page:
+    stream = pikepdf.Stream(pdf, content)  # compressed by the save
     return pikepdf.Page(
         pikepdf.Dictionary(
             Type=pikepdf.Name.Page,
-            MediaBox=pikepdf.Array([0, 0, *_PAGE]),
+            MediaBox=pikepdf.Array(TEXT_PAGE_BOX),
             Resources=resources,
-            Contents=pikepdf.Stream(pdf, content),
+            Contents=stream,
         )
     )
 
@@ -280,13 +289,30 @@ def prepared_for(items: list[RequestDocument]) -> dict[tuple[int, str, int], tup
     """The prepared pictures of these items as (key, PDF) by (item id, kind, page): one query."""
     kept = PreparedPDF.objects.filter(
         item__in=[i.pk for i in items], kind=PreparedPDF.Kind.REDACTED
-    )
-    return {
-        (item_id, kind, page): (key, pdf)
-        for item_id, kind, page, key, pdf in kept.values_list(
-            "item_id", "kind", "page", "key", "pdf"
-        )
-    }
+    ).values_list("item_id", "kind", "page", "key", "pdf")
+    return {(item_id, kind, page): (key, pdf) for item_id, kind, page, key, pdf in _rows(kept)}
+
+
+def _rows(queryset) -> list[tuple]:
+    """The rows of a ``values_list`` queryset; on PostgreSQL fetched in binary.
+
+    Django's psycopg cursor reads results as text, and a bytea column as text is
+    hex: twice the bytes on the wire, decoded back on arrival. For the pictures
+    of a packet's redacted pages (megabytes) that is two thirds of the read
+    (15 ms against 5 ms for twenty pages, measured). The query is Django's own,
+    run on the same connection, in the same transaction."""
+    from django.db import connections
+
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return list(queryset)
+    import psycopg
+
+    sql, params = queryset.query.sql_with_params()
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, binary=True)
+        return cursor.fetchall()
 
 
 def _store(item: RequestDocument, kind: str, page: int, key: str, data: bytes) -> None:

@@ -154,6 +154,24 @@ def test_invoice_hook_makes_then_refreshes_an_unpaid_invoice(facility):
     assert Invoice.objects.count() == 1
 
 
+def test_a_rebuild_with_the_same_pages_leaves_the_invoice_as_it_is(facility):
+    from him.models import AccessEvent
+
+    FeeSchedule.objects.create(
+        facility=facility, requester_type=Requester.Type.ATTORNEY, base_fee=D("10"), per_page=D("1")
+    )
+    roi = make_request(facility)
+    hooks.collect(hooks.INVOICE, request=roi, pages=5)
+    invoice = Invoice.objects.get(request=roi)
+    events = AccessEvent.objects.count()
+    [again] = hooks.collect(hooks.INVOICE, request=roi, pages=5)
+    assert again["total"] == D("15.00") and again["number"] == invoice.number
+    assert AccessEvent.objects.count() == events  # no write, so no "invoice refreshed"
+    hooks.collect(hooks.INVOICE, request=roi, pages=6)
+    assert Invoice.objects.get(request=roi).total == D("16.00")
+    assert AccessEvent.objects.count() == events + 1
+
+
 def test_paid_invoice_is_not_changed_by_a_rebuild(facility):
     FeeSchedule.objects.create(
         facility=facility, requester_type=Requester.Type.ATTORNEY, per_page=D("1")

@@ -78,6 +78,40 @@ def test_bates_numbers_run_across_documents_and_every_page_has_the_footer(
     assert "Progress note text" in body[2]
 
 
+def test_a_typeset_text_page_carries_its_stamp_once_like_any_other_page(
+    facility, builder, django_capture_on_commit_callbacks
+):
+    # Text pages get their stamp written into their own content; the others after.
+    request = s.roi(facility)
+    s.choose(request, s.pdf_document(request, [["one"]]), position=1)
+    long_note = "\n".join(f"Note line {n}" for n in range(1, 131))  # three pages
+    s.choose(request, s.text_document(request, long_note), position=2)
+    s.choose(request, s.pdf_document(request, [["last"]]), position=3)
+    packet = build(request, builder, django_capture_on_commit_callbacks)
+    body = s.page_texts(read(packet))[2:]
+    prefix = packet.bates_prefix
+    assert len(body) == 5
+    for n, page in enumerate(body, start=1):
+        assert page.count(f"{prefix}-{n:06d}") == 1, page
+        assert page.count(f"Released to {request.requester.name}") == 1, page
+        assert page.count(f"{prefix}-") == 1, page
+    assert "Note line 1 " in body[1] and "Note line 130" in body[3]
+
+
+def test_a_bates_prefix_with_pdf_special_characters_is_printed_as_typed(
+    facility, builder, django_capture_on_commit_callbacks
+):
+    request = s.roi(facility)
+    s.choose(request, s.pdf_document(request, [["one"]]), position=1)
+    s.choose(request, s.text_document(request, "a note"), position=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        packet = services.packet_request_build(roi=request, user=builder, bates_prefix="a(b)%c\\")
+    packet.refresh_from_db()
+    assert packet.status == Packet.Status.READY, packet.error
+    body = s.page_texts(read(packet))[2:]
+    assert ["A(B)%C\\-000001" in body[0], "A(B)%C\\-000002" in body[1]] == [True, True]
+
+
 def test_chosen_pages_only(facility, builder, django_capture_on_commit_callbacks):
     request = s.roi(facility)
     s.choose(request, s.pdf_document(request, [["alpha"], ["bravo"], ["charlie"]]), pages=[2])
