@@ -14,14 +14,12 @@ principal, duplicate of the principal) is not repeated.
 from __future__ import annotations
 
 import atexit
-import ctypes
 import functools
 import logging
 import re
 import threading
 
-import orjson
-
+from coding import msdrg_native
 from coding.claim import Claim
 from coding.edits import EditContext, register
 from coding.edits.catalog import MCE_EDITS, make, mce_id, spec
@@ -128,23 +126,8 @@ def mce_input(claim: Claim) -> dict | None:
 
 
 def native_edit(editor, data: dict) -> dict:
-    """``editor.edit(data)`` for an input ``mce_input`` built, one FFI crossing.
-
-    As ``grouping.native_group``: msdrg re-checks the Python types of the input on
-    each call; ours is built typed (ints, string codes, POA only Y/N/U/W, a discharge
-    date in the editor's range), so it goes to the native entry point ``edit`` calls.
-    """
-    lib, ctx = getattr(editor, "lib", None), getattr(editor, "ctx", None)
-    entry = getattr(lib, "mce_edit_json", None)
-    if entry is None or not ctx:
-        return editor.edit(data)
-    ptr = entry(ctx, orjson.dumps(data))
-    if not ptr:
-        raise RuntimeError(f"the editor returned nothing (pdx {data['pdx']['code']})")
-    try:
-        return orjson.loads(ctypes.string_at(ptr))
-    finally:
-        lib.msdrg_string_free(ptr)
+    """``editor.edit(data)`` for an input ``mce_input`` built (see ``coding.msdrg_native``)."""
+    return msdrg_native.call(editor, "mce_edit_json", data, editor.edit)
 
 
 def _counts(data: dict) -> dict[str, int]:

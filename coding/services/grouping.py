@@ -16,7 +16,6 @@ loaded, else from the FY2026 table that ships with the ``drg`` package.
 from __future__ import annotations
 
 import atexit
-import ctypes
 import datetime as dt
 import functools
 import threading
@@ -25,8 +24,7 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-import orjson
-
+from coding import msdrg_native
 from coding.claim import Claim, Dx, Px
 from coding.models import CodeSet, CodeSystem, Drg, undotted
 
@@ -235,26 +233,8 @@ def _check(claim: Claim) -> None:
 
 
 def native_group(grouper, data: dict) -> dict:
-    """``grouper.group(data)`` for an input ``grouper_input`` built, one FFI crossing.
-
-    msdrg's ``group`` re-checks the Python types of every field of its input on each
-    call, then converts codes between fiscal years when asked to. Our input is built
-    by ``grouper_input`` (ints, codes as strings, POA only Y/N/U/W, never a source
-    year), so it goes straight to the native JSON entry point that ``group`` itself
-    calls; the answer is the same (tests compare the two). A grouper without that
-    entry point (another msdrg build) is called through ``group``.
-    """
-    lib, ctx = getattr(grouper, "lib", None), getattr(grouper, "ctx", None)
-    entry = getattr(lib, "msdrg_group_json", None)
-    if entry is None or not ctx:
-        return grouper.group(data)
-    ptr = entry(ctx, orjson.dumps(data))
-    if not ptr:
-        raise RuntimeError(f"the grouper returned nothing (pdx {data['pdx']['code']})")
-    try:
-        return orjson.loads(ctypes.string_at(ptr))
-    finally:
-        lib.msdrg_string_free(ptr)
+    """``grouper.group(data)`` for an input ``grouper_input`` built (see ``coding.msdrg_native``)."""
+    return msdrg_native.call(grouper, "msdrg_group_json", data, grouper.group)
 
 
 def _raw_group(claim: Claim, version: int) -> dict:
