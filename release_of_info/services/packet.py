@@ -574,6 +574,8 @@ def assemble(packet: Packet, *, progress=lambda p: None) -> tuple[bytes, BuildFa
     for n, part in enumerate(parts, start=1):
         writer.add(part, redactions.get(part.item.pk, {}), prepared)
         progress(25 + 55 * n // len(parts))
+    if writer.count != len(out.pages):  # invariant: every page added was counted
+        raise RuntimeError("packet page count out of step with the pages written")
     stamps.stamp_pdf_pages(out, skip=front, done=writer.stamped)
     progress(85)
     out.docinfo["/Title"] = f"Records released for request {roi.number}"
@@ -593,9 +595,13 @@ class _Writer:
         self.out, self.front, self.stamps = out, front, stamps
         self.text_resources, self.opened = text_resources, opened
         self.stamped: set[int] = set()  # indexes in ``out`` of the pages stamped when written
+        # How many pages ``out`` has: counted here, since len(out.pages) costs about
+        # as much as writing a text page.
+        self.count = front
 
     def add(self, part: _Part, boxes: dict, prepared: dict) -> None:
         out, item, source = self.out, part.item, part.source
+        pages = out.pages
         run: list[int] = []
 
         def flush():
@@ -603,17 +609,20 @@ class _Writer:
                 return
             first, last = run[0], run[-1]
             if part.text is not None:
+                written = []
                 for page in run:
-                    index = len(out.pages)
+                    index = self.count + len(written)
                     content = part.text[page - 1] + b"\n" + self.stamps.text(index - self.front)
-                    out.pages.append(page_services.text_page(out, self.text_resources, content))
+                    written.append(page_services.text_page(out, self.text_resources, content))
                     self.stamped.add(index)
+                pages.extend(written)
             elif first == 1 and last == len(run) == len(source.pages):
-                out.pages.extend(source.pages)  # the whole document: pikepdf's fast path
+                pages.extend(source.pages)  # the whole document: pikepdf's fast path
             elif last - first + 1 == len(run):  # consecutive: one slice
-                out.pages.extend(source.pages[first - 1 : last])
+                pages.extend(source.pages[first - 1 : last])
             else:
-                out.pages.extend([source.pages[p - 1] for p in run])
+                pages.extend([source.pages[p - 1] for p in run])
+            self.count += len(run)
             run.clear()
 
         for page in part.pages:
@@ -629,7 +638,8 @@ class _Writer:
             else:
                 whole = source if source is not None else page_services.item_pdf(item)
                 data = page_services.redacted_page_pdf(whole, page - 1, marks)
-            out.pages.extend(_open(data, self.opened).pages)
+            pages.extend(_open(data, self.opened).pages)
+            self.count += 1
         flush()
 
 
