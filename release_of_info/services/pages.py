@@ -64,6 +64,11 @@ def version_pdf(version: DocumentVersion, label: str) -> pikepdf.Pdf:
         if content_type == "application/pdf" or raw[:5] == b"%PDF-":
             try:
                 return pikepdf.open(io.BytesIO(raw))
+            except pikepdf.PasswordError:
+                raise BuildFailed(
+                    f"{label} is protected by a password: file a copy without the password "
+                    "(a new version of the document) and build again."
+                ) from None
             except pikepdf.PdfError:
                 raise BuildFailed(f"{label} could not be read: not a valid PDF.") from None
         if content_type.startswith("image/"):

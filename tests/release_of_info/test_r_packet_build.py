@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 import r_packet_support as s
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from him import roles
@@ -138,6 +139,45 @@ def test_a_released_page_goes_out_byte_for_byte_and_typeset_text_is_compressed(
     assert typeset.get("/Filter") == pikepdf.Name.FlateDecode
     assert b"Typeset line" in typeset.read_bytes()
     assert b"Typeset line" not in typeset.read_raw_bytes()
+
+
+def _secured(data: bytes, *, user: str) -> bytes:
+    import io
+
+    import pikepdf
+
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        pdf.save(out, encryption=pikepdf.Encryption(owner="owner-secret", user=user, R=6))
+    return out.getvalue()
+
+
+def test_a_secured_pdf_goes_out_readable_and_one_needing_a_password_fails_clearly(
+    facility, builder, django_capture_on_commit_callbacks
+):
+    # Scans often come "secured" (an owner password, no password to open): the packet
+    # carries their pages decrypted. One that needs a password to open cannot go.
+    import pikepdf
+
+    request = s.roi(facility)
+    secured = s.pdf_document(request, [["Secured scan of the consult"]])
+    with secured.current_version.file.open("rb") as handle:
+        data = handle.read()
+    secured.current_version.file.save("secured.pdf", ContentFile(_secured(data, user="")))
+    s.choose(request, secured)
+    packet = build(request, builder, django_capture_on_commit_callbacks)
+    assert packet.status == Packet.Status.READY, packet.error
+    assert "Secured scan of the consult" in s.words(read(packet))
+    with pikepdf.open(packet.file.path) as released:
+        assert not released.is_encrypted
+
+    request = s.roi(facility)
+    locked = s.pdf_document(request, [["Locked"]])
+    locked.current_version.file.save("locked.pdf", ContentFile(_secured(data, user="open")))
+    s.choose(request, locked)
+    packet = build(request, builder, django_capture_on_commit_callbacks)
+    assert packet.status == Packet.Status.FAILED
+    assert "is protected by a password" in packet.error
 
 
 def test_chosen_pages_only(facility, builder, django_capture_on_commit_callbacks):
