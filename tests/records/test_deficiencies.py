@@ -518,7 +518,13 @@ def test_queue_offers_what_the_physician_must_do(personas, physician):
         (Kind.MISSING_DOCUMENT, Document.Type.DISCHARGE_SUMMARY),
         (Kind.MISSING_DOCUMENT, Document.Type.HISTORY_PHYSICAL),
     }
-    assert str(note) in response.content.decode()
+    page = response.content.decode()
+    assert str(note) in page
+    # The physician dictates; transcription types it: no link to a screen their role
+    # cannot open. The technician gets it.
+    assert "/records/transcription/new/" not in page and "to be dictated" in page
+    work_list = web_client(personas.writer).get("/records/deficiencies/").content.decode()
+    assert f"/records/transcription/new/?encounter={enc.public_id}" in work_list
 
 
 def test_a_rule_with_an_unknown_encounter_class_is_refused(db):
