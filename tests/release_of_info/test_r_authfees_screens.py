@@ -341,3 +341,24 @@ def test_other_requester_types_untouched_by_access_policy(people):
     roi = make_request(people.facility, requester=rep, purpose=ROIRequest.Purpose.PERSONAL)
     FeePolicy.objects.create(facility=people.facility, access_method="flat")
     assert fees.estimate(roi).total == Decimal("6.50")
+
+
+def test_an_encounter_id_beyond_any_column_is_a_form_error_not_a_500(specialist, facility):
+    # SQLite cannot even compare an integer beyond 64 bits: the choice is refused first.
+    auth = complete_authorization(make_request(facility))
+    before = (auth.description, list(auth.encounters.all()))
+    response = web_client(specialist).post(
+        f"/roi/authorizations/{auth.public_id}/edit/",
+        {
+            "kind": "standard",
+            "description": "Changed",
+            "purpose": auth.purpose,
+            "signed_by_name": auth.signed_by_name,
+            "signed_on": auth.signed_on.isoformat(),
+            "encounters": ["99999999999999999999"],
+        },
+    )
+    assert response.status_code == 200
+    assert "is not a valid value" in response.context["form"].errors["encounters"][0]
+    auth.refresh_from_db()
+    assert (auth.description, list(auth.encounters.all())) == before
