@@ -113,3 +113,55 @@ class SecurityHeadersMiddleware:
         else:
             response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         return response
+
+
+NUL_MESSAGE = (
+    "The request holds a NUL character (\\0), which no field accepts: remove it and send it again."
+)
+
+
+def _holds_nul(request: HttpRequest) -> bool:
+    # The path is left to the views: an id holding NUL matches nothing (404).
+    for key, values in request.GET.lists():
+        if "\x00" in key or any("\x00" in v for v in values):
+            return True
+    content_type = request.content_type or ""
+    if request.method == "POST" and content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        for key, values in request.POST.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                return True
+    return False
+
+
+class NulCharacterMiddleware:
+    """Refuse, with a 400 saying why, a request whose query or form fields hold a NUL
+    character.
+
+    No field of ours accepts one (Django's and DRF's text fields refuse it), but a
+    value that goes straight into a lookup (a patient's enterprise id in a query
+    string...) reaches the database, and PostgreSQL cannot take a string holding
+    one: psycopg raises before sending the query, a 500. JSON bodies are left to the
+    serializers, whose text fields refuse NUL themselves. After authentication, so
+    the page is drawn in the site's frame."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _holds_nul(request):
+            if request.path.startswith("/api/"):
+                from him.api.errors import json_error
+
+                return json_error(request, 400, NUL_MESSAGE)
+            from django.shortcuts import render
+
+            return render(
+                request,
+                "bad_request.html",
+                {"message": NUL_MESSAGE, "path": request.path.replace("\x00", "")},
+                status=400,
+            )
+        return self.get_response(request)

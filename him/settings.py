@@ -108,6 +108,7 @@ MIDDLEWARE = [
     "him.middleware.SessionTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "him.middleware.RequestUserContextMiddleware",
+    "him.middleware.NulCharacterMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",

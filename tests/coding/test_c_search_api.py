@@ -61,7 +61,7 @@ def test_search_reads_no_patient_information_so_writes_no_trail(personas, cm):
         ({"q": "E11", "billable": "maybe"}, "billable"),
         ({"q": "E11", "limit": "0"}, "limit"),
         ({"q": "x" * 201}, "q"),
-        ({"q": "a\x00b"}, "Null characters"),
+        ({"q": "a\x00b"}, "NUL character"),  # refused before the view (him.middleware)
     ],
 )
 def test_bad_input_is_a_clear_400(personas, cm, params, says):
