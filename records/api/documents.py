@@ -10,10 +10,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from him import policy, trail
+from him.api.parsers import JSONParser
 from him.api.reports import DownloadRenderer
 from him.api.viewsets import PolicyViewSetMixin
 from records.api.serializers import ReachableFacilityField

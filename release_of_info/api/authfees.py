@@ -19,12 +19,13 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, renderers, serializers
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from him import policy, trail
 from him.api.fields import VisibleSlugField
+from him.api.parsers import JSONParser
 from him.api.permissions import PolicyPermission
 from him.api.reports import DownloadRenderer
 from him.api.viewsets import PHIModelViewSet, PHIReadOnlyViewSet

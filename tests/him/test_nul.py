@@ -46,3 +46,24 @@ def test_a_nul_in_an_api_query_is_a_json_400(personas):
 
 def test_ordinary_requests_pass(personas):
     assert web_client(personas.writer).get("/records/patients/", {"q": "Smith"}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/v1/records/identifiers/", "/api/v1/records/documents/"])
+def test_a_nul_in_a_json_body_is_a_400_and_saves_nothing(personas, path):
+    # A patient's enterprise id is looked up as it came: on PostgreSQL a 500 before.
+    response = api_client(personas.writer).post(
+        path, {"patient": "E\x00", "system": "x", "value": "1"}, format="json"
+    )
+    assert response.status_code == 400
+    assert error_message(response) == NUL_MESSAGE
+
+
+def test_a_json_body_with_an_escaped_backslash_is_not_taken_for_nul(personas):
+    # The text \u0000 typed as such (an escaped backslash) is no NUL character.
+    response = api_client(personas.writer).post(
+        "/api/v1/records/identifiers/",
+        b'{"patient": "E\\\\u0000", "system": "x", "value": "1"}',
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert error_message(response) != NUL_MESSAGE
