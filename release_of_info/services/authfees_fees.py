@@ -202,22 +202,41 @@ def invoice_lines(invoice: Invoice) -> list[tuple[str, Decimal]]:
     return [(line["label"], Decimal(line["amount"])) for line in invoice.lines]
 
 
-@transaction.atomic
-def invoice_for_packet(*, request: ROIRequest, pages: int) -> Invoice:
-    """Make the request's invoice, or refresh an unpaid one with the packet's pages."""
-    fee = fee_for(request, pages)
-    invoice = Invoice.objects.select_for_update().filter(request=request).first()
-    if invoice is not None and invoice.status != Invoice.Status.UNPAID:
-        return invoice
-    created = invoice is None
-    if created:
-        invoice = Invoice(request=request)
-    elif (
+def _settled_or_same(invoice: Invoice | None, pages: int, fee: Fee) -> bool:
+    """Is there nothing to write: the invoice is settled (paid, waived), or it already
+    says what ``fee`` for ``pages`` says?"""
+    if invoice is None:
+        return False
+    if invoice.status != Invoice.Status.UNPAID:
+        return True
+    return (
         invoice.pages == pages
         and invoice.lines == _lines_json(fee.lines)
         and invoice.total == fee.total
-    ):
-        return invoice  # a rebuild with the same pages: nothing to write, nothing changed
+    )
+
+
+def invoice_for_packet(*, request: ROIRequest, pages: int) -> Invoice:
+    """Make the request's invoice, or refresh an unpaid one with the packet's pages.
+
+    A rebuild that leaves the invoice as it was reads it without locking it: a row
+    lock is a write, and on PostgreSQL its commit waits for the log to reach the
+    disk (the better part of the invoice's cost in a packet build, measured)."""
+    fee = fee_for(request, pages)
+    current = Invoice.objects.filter(request=request).first()
+    if _settled_or_same(current, pages, fee):
+        return current
+    with transaction.atomic():
+        return _invoice_write(request=request, pages=pages, fee=fee)
+
+
+def _invoice_write(*, request: ROIRequest, pages: int, fee: Fee) -> Invoice:
+    invoice = Invoice.objects.select_for_update().filter(request=request).first()
+    if _settled_or_same(invoice, pages, fee):
+        return invoice  # settled or refreshed by another build meanwhile
+    created = invoice is None
+    if created:
+        invoice = Invoice(request=request)
     invoice.pages = pages
     invoice.lines = _lines_json(fee.lines)
     invoice.total = fee.total

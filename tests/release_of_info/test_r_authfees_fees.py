@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from r_authfees_support import access_request, make_document, make_request, make_requester
 
 from him.testing.factories import FacilityFactory, UserFactory
@@ -164,8 +166,12 @@ def test_a_rebuild_with_the_same_pages_leaves_the_invoice_as_it_is(facility):
     hooks.collect(hooks.INVOICE, request=roi, pages=5)
     invoice = Invoice.objects.get(request=roi)
     events = AccessEvent.objects.count()
-    [again] = hooks.collect(hooks.INVOICE, request=roi, pages=5)
+    with CaptureQueriesContext(connection) as queries:
+        [again] = hooks.collect(hooks.INVOICE, request=roi, pages=5)
     assert again["total"] == D("15.00") and again["number"] == invoice.number
+    # Read, not locked: a row lock is a write (a log flush at commit on PostgreSQL).
+    assert not [q for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert len(queries.captured_queries) == 2  # the fee schedule and the invoice
     assert AccessEvent.objects.count() == events  # no write, so no "invoice refreshed"
     hooks.collect(hooks.INVOICE, request=roi, pages=6)
     assert Invoice.objects.get(request=roi).total == D("16.00")
