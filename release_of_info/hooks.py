@@ -7,8 +7,10 @@ a reader can follow a release from the service that starts it.
 
 - ``RELEASE_CHECKS``: ``fn(request) -> list[str]``, each string a problem that
   forbids building or releasing (an invalid authorization, ...).
-- ``DOCUMENT_COVERAGE``: ``fn(request, document) -> str | None``, a reason to
-  leave the document out of the packet (not covered by the authorization...).
+- ``DOCUMENT_COVERAGE``: ``fn(request, documents) -> list[str | None]``, for each
+  document (a Document or a chosen RequestDocument) a reason to leave it out of the
+  packet (not covered by the authorization...) or None; asked once for all the
+  documents of a packet (``coverage``), so a handler reads the request once.
 - ``INVOICE``: ``fn(request, pages) -> dict | None``, the fee lines for the
   invoice page: ``{"lines": [(label, Decimal)], "total": Decimal, "status": str}``.
 - ``RELEASED``: ``fn(request, packet, delivery)``, after a release (the
@@ -40,6 +42,17 @@ def register(event: str, handler: Callable) -> None:
 def fire(event: str, **kwargs) -> None:
     for handler in _handlers.get(event, ()):
         handler(**kwargs)
+
+
+def coverage(request, documents: list) -> list:
+    """For each document, the first reason a DOCUMENT_COVERAGE handler gives to leave it
+    out of ``request``'s packet, or None."""
+    found: list = [None] * len(documents)
+    for handler in _handlers.get(DOCUMENT_COVERAGE, ()):
+        for i, reason in enumerate(handler(request=request, documents=documents)):
+            if reason and found[i] is None:
+                found[i] = reason
+    return found
 
 
 def collect(event: str, **kwargs) -> list:

@@ -59,10 +59,10 @@ def _release_checks(request):
     return release_problems(request)
 
 
-def _document_coverage(request, document):
-    from release_of_info.services.authorization import document_reason
+def _document_coverage(request, documents):
+    from release_of_info.services.authorization import documents_reasons
 
-    return document_reason(request, document)
+    return documents_reasons(request, documents)
 
 
 def _invoice(request, pages):

@@ -143,16 +143,12 @@ def pages_asked(request: ROIRequest) -> int:
     documents in scope). Once the request may be honoured, documents the authorization
     does not cover are left out, as the packet will leave them out; before that (no
     valid authorization yet) every page asked counts, so the requester can be quoted."""
-    from release_of_info.services.authorization import (
-        document_reason,
-        documents_in_scope,
-        verdict,
-    )
+    from release_of_info.services.authorization import Coverage, documents_in_scope, verdict
 
-    trim = verdict(request).valid
+    coverage = Coverage(request) if verdict(request).valid else None
 
     def counted(document) -> bool:
-        return not trim or document_reason(request, document) is None
+        return coverage is None or coverage.reason(document) is None
 
     chosen = list(
         RequestDocument.objects.filter(request=request, included=True).select_related(

@@ -490,14 +490,15 @@ def release_problems(request: ROIRequest) -> list[str]:
 # Document by document -------------------------------------------------------------------
 
 
-def _outside_request(request: ROIRequest, document: Document) -> str | None:
+def _outside_request(
+    request: ROIRequest, document: Document, encounter_ids: set[int]
+) -> str | None:
     if request.document_types and document.doc_type not in request.document_types:
         return f"Not asked: the request does not ask for {document.get_doc_type_display()}."
     if request.date_from and document.service_date < request.date_from:
         return f"Not asked: dated {_d(document.service_date)}, before the range asked."
     if request.date_to and document.service_date > request.date_to:
         return f"Not asked: dated {_d(document.service_date)}, after the range asked."
-    encounter_ids = set(request.encounters.values_list("pk", flat=True))
     if encounter_ids and document.encounter_id not in encounter_ids:
         return "Not asked: from an encounter the request does not name."
     return None
@@ -532,40 +533,80 @@ def _outside_authorization(auth: Authorization, document: Document) -> str | Non
     return None
 
 
+class Coverage:
+    """Why each document must stay out of one request's packet (``reason``), or None.
+
+    What depends on the request alone (the encounters it names, its authorizations
+    and which of them are usable on the day, its disclosure basis) is read and
+    judged once, not once per document: a packet asks for every chosen document,
+    and judging an authorization afresh each time cost milliseconds a document."""
+
+    def __init__(self, request: ROIRequest, on: dt.date | None = None):
+        self.request = request
+        self.on = on or timezone.localdate()
+        self.encounter_ids = set(request.encounters.values_list("pk", flat=True))
+        self.auths = _authorizations(request)
+        self.basis = _basis_of(request)
+        self.exempt = needs_no_authorization(request)
+        self._usable: dict[int, bool] = {}
+
+    def usable(self, kinds) -> list[Authorization]:
+        """The request's usable authorizations of these kinds, newest signed first."""
+        found = []
+        for auth in self.auths:
+            if auth.kind not in kinds:
+                continue
+            ok = self._usable.get(auth.pk)
+            if ok is None:
+                ok = self._usable[auth.pk] = is_usable(auth, self.request, self.on)
+            if ok:
+                found.append(auth)
+        return found
+
+    def reason(self, document) -> str | None:
+        """``document`` (a Document or RequestDocument): why it stays out, or None."""
+        if isinstance(document, RequestDocument):
+            document = document.document
+        outside = _outside_request(self.request, document, self.encounter_ids)
+        if outside:
+            return outside
+        is_psychotherapy = bool(document.sensitivity & Sensitivity.PSYCHOTHERAPY)
+        is_part2 = bool(document.sensitivity & Sensitivity.PART2)
+        if is_psychotherapy:
+            notes = self.usable({Kind.PSYCHOTHERAPY})
+            if not notes:
+                return "Psychotherapy note: needs a valid psychotherapy notes authorization."
+            auth = notes[0]
+            return (
+                _outside_authorization(auth, document) if auth.date_from or auth.date_to else None
+            )
+        if self.exempt == "access":
+            return None
+        if is_part2 and not self.usable({Kind.PART2}):
+            basis = self.basis
+            if not (basis and basis.basis == DisclosureBasis.Basis.COURT_ORDER):
+                return "42 CFR Part 2 record: needs a valid Part 2 consent."
+        if self.exempt or self.basis is not None:
+            return None
+        usable = self.usable({Kind.PART2} if is_part2 else {Kind.STANDARD, Kind.PART2})
+        if not usable:
+            return "No valid authorization covers it."
+        reasons = [_outside_authorization(a, document) for a in usable]
+        if any(r is None for r in reasons):
+            return None
+        return reasons[0]
+
+
 def document_reason(request: ROIRequest, document, on: dt.date | None = None) -> str | None:
-    """The DOCUMENT_COVERAGE handler: why ``document`` (a Document or RequestDocument)
-    must stay out of this request's packet, or None."""
-    if isinstance(document, RequestDocument):
-        document = document.document
-    on = on or timezone.localdate()
-    outside = _outside_request(request, document)
-    if outside:
-        return outside
-    auths = _authorizations(request)
-    is_psychotherapy = bool(document.sensitivity & Sensitivity.PSYCHOTHERAPY)
-    is_part2 = bool(document.sensitivity & Sensitivity.PART2)
-    if is_psychotherapy:
-        auth = _usable(auths, {Kind.PSYCHOTHERAPY}, request, on)
-        if auth is None:
-            return "Psychotherapy note: needs a valid psychotherapy notes authorization."
-        return _outside_authorization(auth, document) if auth.date_from or auth.date_to else None
-    exempt = needs_no_authorization(request)
-    if exempt == "access":
-        return None
-    if is_part2 and _usable(auths, {Kind.PART2}, request, on) is None:
-        basis_row = _basis_of(request)
-        if not (basis_row and basis_row.basis == DisclosureBasis.Basis.COURT_ORDER):
-            return "42 CFR Part 2 record: needs a valid Part 2 consent."
-    if exempt or _basis_of(request) is not None:
-        return None
-    kinds = {Kind.PART2} if is_part2 else {Kind.STANDARD, Kind.PART2}
-    usable = [a for a in auths if a.kind in kinds and is_usable(a, request, on)]
-    if not usable:
-        return "No valid authorization covers it."
-    reasons = [_outside_authorization(a, document) for a in usable]
-    if any(r is None for r in reasons):
-        return None
-    return reasons[0]
+    """Why ``document`` (a Document or RequestDocument) must stay out of this request's
+    packet, or None. For many documents of one request, use one ``Coverage``."""
+    return Coverage(request, on).reason(document)
+
+
+def documents_reasons(request: ROIRequest, documents) -> list[str | None]:
+    """The DOCUMENT_COVERAGE handler: ``document_reason`` of each, judged together."""
+    coverage = Coverage(request)
+    return [coverage.reason(document) for document in documents]
 
 
 # Writes ---------------------------------------------------------------------------------

@@ -528,11 +528,7 @@ def assemble(packet: Packet, *, progress=lambda p: None) -> tuple[bytes, BuildFa
     prepared = page_services.prepared_for(items)
     opened: list = []  # every source stays open until the packet is saved
     covered: list[RequestDocument] = []
-    for item in items:
-        reason = next(
-            (r for r in hooks.collect(hooks.DOCUMENT_COVERAGE, request=roi, document=item) if r),
-            None,
-        )
+    for item, reason in zip(items, hooks.coverage(roi, items), strict=True):
         if reason:
             facts.left_out[item.pk] = reason
         else:

@@ -329,7 +329,23 @@ def test_coverage_leaves_the_right_documents_out(roi):
     assert "psychotherapy notes authorization" in why(psych)
     assert "Part 2 consent" in why(part2)
     # Through the hook, as the packet part asks.
-    assert hooks.collect(hooks.DOCUMENT_COVERAGE, request=roi, document=ok) == []
+    assert hooks.coverage(roi, [ok, wrong_type]) == [None, why(wrong_type)]
+
+
+def test_a_packets_documents_are_judged_with_the_request_read_once(roi):
+    # The request's encounters, authorizations and basis are read once for all the
+    # documents, not once each (a 140-document packet asked about 500 queries).
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    complete_authorization(roi)
+    few = [make_document(roi.patient) for _ in range(2)]
+    many = few + [make_document(roi.patient) for _ in range(18)]
+    with CaptureQueriesContext(connection) as for_few:
+        assert hooks.coverage(ROIRequest.objects.get(pk=roi.pk), few) == [None] * 2
+    with CaptureQueriesContext(connection) as for_many:
+        assert hooks.coverage(ROIRequest.objects.get(pk=roi.pk), many) == [None] * 20
+    assert len(for_many.captured_queries) == len(for_few.captured_queries)
 
 
 def test_coverage_for_a_request_without_valid_authorization(roi):

@@ -196,10 +196,11 @@ def test_a_document_the_authorization_does_not_cover_is_left_out_with_the_reason
         request, s.pdf_document(request, [["therapy session"]], title="Therapy"), position=2
     )
 
-    def coverage(request, document):
-        if document.pk == dropped.pk:
-            return "psychotherapy notes need their own authorization"
-        return None
+    def coverage(request, documents):
+        return [
+            "psychotherapy notes need their own authorization" if d.pk == dropped.pk else None
+            for d in documents
+        ]
 
     monkeypatch.setitem(hooks._handlers, hooks.DOCUMENT_COVERAGE, [coverage])
     packet = build(request, builder, django_capture_on_commit_callbacks)
