@@ -10,7 +10,8 @@ substance-use records a 42 CFR Part 2 consent (2.31); other sensitive
 categories must be named.
 
 ``document_reason(request, document)`` says why one document must stay out of
-the packet (the DOCUMENT_COVERAGE hook). The writes (file, revoke, identity,
+the packet; ``Coverage(request)`` says it for many, reading the request once (the
+DOCUMENT_COVERAGE hook asks it for all of a packet's documents). The writes (file, revoke, identity,
 basis) are here too, so a view or the API only calls them.
 """
 
