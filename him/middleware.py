@@ -120,20 +120,22 @@ NUL_MESSAGE = (
 )
 
 
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _fields_hold_nul(fields) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in vs) for key, vs in fields.lists())
+
+
 def _holds_nul(request: HttpRequest) -> bool:
     # The path is left to the views: an id holding NUL matches nothing (404).
-    for key, values in request.GET.lists():
-        if "\x00" in key or any("\x00" in v for v in values):
-            return True
-    content_type = request.content_type or ""
-    if request.method == "POST" and content_type in (
-        "application/x-www-form-urlencoded",
-        "multipart/form-data",
-    ):
-        for key, values in request.POST.lists():
-            if "\x00" in key or any("\x00" in v for v in values):
-                return True
-    return False
+    if _fields_hold_nul(request.GET):
+        return True
+    return (
+        request.method == "POST"
+        and request.content_type in _FORMS
+        and _fields_hold_nul(request.POST)
+    )
 
 
 class NulCharacterMiddleware:
@@ -143,9 +145,9 @@ class NulCharacterMiddleware:
     No field of ours accepts one (Django's and DRF's text fields refuse it), but a
     value that goes straight into a lookup (a patient's enterprise id in a query
     string...) reaches the database, and PostgreSQL cannot take a string holding
-    one: psycopg raises before sending the query, a 500. JSON bodies are left to the
-    serializers, whose text fields refuse NUL themselves. After authentication, so
-    the page is drawn in the site's frame."""
+    one: psycopg raises before sending the query, a 500. JSON bodies are checked by
+    the API's JSON parser (``him.api.parsers``). After authentication, so the page
+    is drawn in the site's frame."""
 
     def __init__(self, get_response):
         self.get_response = get_response

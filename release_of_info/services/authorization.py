@@ -11,8 +11,8 @@ categories must be named.
 
 ``document_reason(request, document)`` says why one document must stay out of
 the packet; ``Coverage(request)`` says it for many, reading the request once (the
-DOCUMENT_COVERAGE hook asks it for all of a packet's documents). The writes (file, revoke, identity,
-basis) are here too, so a view or the API only calls them.
+DOCUMENT_COVERAGE hook asks it for all of a packet's documents). The writes (file,
+revoke, identity, basis) are here too, so a view or the API only calls them.
 """
 
 from __future__ import annotations

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import pytest
 import r_packet_support as s
-from r_authfees_support import pdf_upload
+from r_release_support import on_court_order
 from test_browser import make_user, sign_in
 
 from him import roles
 from him.models import Facility
 from release_of_info.models import Packet, Redaction, ROIRequest
 from release_of_info.services import packet as packet_services
-from release_of_info.services.authorization import disclosure_basis_record
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -26,14 +25,7 @@ def test_mark_an_area_build_watch_the_progress_and_a_second_person_approves(
     make_user("rita", roles.ROI_SPECIALIST, facility)
     make_user("quinn", roles.ROI_SPECIALIST, facility)
     request = s.roi(facility)
-    # A court order on file: a 164.512 disclosure, no authorization needed.
-    disclosure_basis_record(
-        request=request,
-        user=None,
-        basis="court_order",
-        reference="Case 26-CV-0077",
-        uploaded=pdf_upload("order.pdf"),
-    )
+    on_court_order(request, "Case 26-CV-0077")
     consult = s.pdf_document(
         request,
         [["HIV test positive on admission", "Blood pressure stable"], ["Follow up in clinic"]],

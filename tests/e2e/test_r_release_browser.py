@@ -8,13 +8,11 @@ import re
 
 import pytest
 import r_release_support as s
-from r_authfees_support import pdf_upload
 from test_browser import make_user, sign_in
 
 from him import roles
 from him.models import AccessEvent, Facility
 from release_of_info.models import Delivery, Disclosure, ROIRequest
-from release_of_info.services.authorization import disclosure_basis_record
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -24,14 +22,7 @@ def test_release_by_secure_link_and_download_once(live_server, new_page, tmp_pat
     make_user("rita", roles.ROI_SPECIALIST, facility)
     request = s.roi(facility, kind="court", purpose="legal")
     packet = s.packet(request, text="Operative report")
-    # A court order on file: a 164.512 disclosure, no authorization needed.
-    disclosure_basis_record(
-        request=request,
-        user=None,
-        basis="court_order",
-        reference="Case 26-CV-0042",
-        uploaded=pdf_upload("order.pdf"),
-    )
+    s.on_court_order(request)
 
     page = new_page()
     sign_in(page, live_server.url, "rita")

@@ -103,3 +103,18 @@ def packet(
     obj.file.save("packet.pdf", ContentFile(data), save=False)
     obj.save()
     return obj
+
+
+def on_court_order(request: ROIRequest, reference: str = "Case 26-CV-0042") -> None:
+    """A court order on file: a 164.512 disclosure, no authorization needed."""
+    from r_authfees_support import pdf_upload
+
+    from release_of_info.services.authorization import disclosure_basis_record
+
+    disclosure_basis_record(
+        request=request,
+        user=None,
+        basis="court_order",
+        reference=reference,
+        uploaded=pdf_upload("order.pdf"),
+    )
